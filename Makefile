@@ -14,7 +14,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 LIB_SRCS    := $(wildcard lib/*/*.c)
 NVME_CORE   := $(filter-out drivers/nvme/main.c,$(wildcard drivers/nvme/*.c))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
-TOOL_SRCS   := $(wildcard tools/*.c)
+BLKTOOL_SRCS := $(wildcard tools/blk/*.c)
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
@@ -47,7 +47,11 @@ $(LIBVDF): $(LIB_OBJS)
 $(BUILD)/libvdf-nvme.a: $(NVME_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/vdf-nvme: $(BUILD)/obj/drivers/nvme/main.o $(BUILD)/libvdf-nvme.a $(LIBVDF)
+$(BUILD)/libblktools.a: $(call obj,$(BUILD),$(BLKTOOL_SRCS))
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/vdf-nvme: $(BUILD)/obj/drivers/nvme/main.o $(BUILD)/libvdf-nvme.a \
+		       $(BUILD)/libblktools.a $(LIBVDF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -96,6 +96,7 @@ struct vdf_driver {
 
 struct vdf_driver_ctx {
 	const struct vdf_driver *drv;
+	const void *config; /* driver-specific settings from whoever binds it */
 	struct vdf_dev *dev;
 	struct vdf_event_loop *loop;
 	void *priv;
@@ -112,10 +113,12 @@ int vdf_match_pci(const struct vdf_match_id *m, const struct vdf_pci_id *id);
  * Bring a driver up on a device: init, probe (against the device's IDs and
  * the driver's match table), attach, start; then route every enabled interrupt
  * vector's eventfd in `loop` to handle_interrupt. On failure everything done
- * is undone. The ctx is the caller's; dev and loop stay the caller's.
+ * is undone. The ctx is the caller's; dev and loop stay the caller's. config
+ * (may be NULL) is handed to the driver as ctx->config.
  */
 int vdf_driver_bind(const struct vdf_driver *drv, struct vdf_dev *dev,
-		    struct vdf_event_loop *loop, struct vdf_driver_ctx *ctx) VDF_MUST_CHECK;
+		    struct vdf_event_loop *loop, const void *config,
+		    struct vdf_driver_ctx *ctx) VDF_MUST_CHECK;
 /* Re-route interrupts after the driver changed its vectors (e.g. a reset). */
 int vdf_driver_route_irqs(struct vdf_driver_ctx *ctx) VDF_MUST_CHECK;
 /* detach + shutdown, in reverse of bind. Accepts an unbound ctx. */

@@ -101,7 +101,7 @@ int vdf_driver_route_irqs(struct vdf_driver_ctx *ctx)
 }
 
 int vdf_driver_bind(const struct vdf_driver *drv, struct vdf_dev *dev,
-		    struct vdf_event_loop *loop, struct vdf_driver_ctx *ctx)
+		    struct vdf_event_loop *loop, const void *config, struct vdf_driver_ctx *ctx)
 {
 	const struct vdf_driver_ops *ops = drv->ops;
 	struct vdf_pci_id id;
@@ -111,6 +111,7 @@ int vdf_driver_bind(const struct vdf_driver *drv, struct vdf_dev *dev,
 	ctx->drv = drv;
 	ctx->dev = dev;
 	ctx->loop = loop;
+	ctx->config = config;
 	rc = vdf_dev_pci_id(dev, &id);
 	if (rc)
 		return rc;
