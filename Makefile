@@ -14,6 +14,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 LIB_SRCS    := $(wildcard lib/*/*.c)
 NVME_CORE   := $(filter-out drivers/nvme/main.c,$(wildcard drivers/nvme/*.c))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+# Shared test helpers (device models): every tests/unit/*.c that is not a test_*.c.
+UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 BLKTOOL_SRCS := $(wildcard tools/blk/*.c)
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
@@ -29,6 +31,7 @@ SAN_BUILD     := $(BUILD)/san
 SAN_LIB_OBJS  := $(call obj,$(SAN_BUILD),$(LIB_SRCS) $(NVME_CORE))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(SAN_BUILD)/tests/%,$(UNIT_SRCS))
 
+.SECONDARY:
 .PHONY: all deps check check-unit check-vm demo bench clean format
 all: $(LIBVDF) $(BINS) $(UNIT_BINS)
 
@@ -55,11 +58,13 @@ $(BUILD)/bin/vdf-nvme: $(BUILD)/obj/drivers/nvme/main.o $(BUILD)/libvdf-nvme.a \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libvdf-nvme.a $(LIBVDF)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(BUILD),$(UNIT_HELPERS)) \
+		  $(BUILD)/libvdf-nvme.a $(LIBVDF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(SAN_BUILD)/tests/%: $(SAN_BUILD)/obj/tests/unit/%.o $(SAN_LIB_OBJS)
+$(SAN_BUILD)/tests/%: $(SAN_BUILD)/obj/tests/unit/%.o $(call obj,$(SAN_BUILD),$(UNIT_HELPERS)) \
+		      $(SAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 

@@ -7,6 +7,8 @@
  *   vdf-nvme --pci 0000:00:04.0 identify
  *   vdf-nvme --pci 0000:00:04.0 selftest [--mib 64] [--seed N]
  *   vdf-nvme --pci 0000:00:04.0 perf --rw randread --bs 4096 --qd 32 --seconds 5
+ *   vdf-nvme --pci 0000:00:04.0 --lba 100 write < data   (whole blocks from stdin)
+ *   vdf-nvme --pci 0000:00:04.0 --lba 100 --count 8 read > data
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +31,8 @@ struct cli {
 	struct blk_selftest_opts st;
 	struct blk_perf_opts perf;
 	int json;
+	uint64_t lba;
+	uint64_t count;
 };
 
 static void usage(FILE *f)
@@ -39,6 +43,8 @@ static void usage(FILE *f)
 		"  identify            controller and namespace data\n"
 		"  selftest            data-integrity and error-path checks (prints PASS/FAIL)\n"
 		"  perf                latency/throughput at a queue depth\n"
+		"  write               write stdin (whole blocks) at --lba\n"
+		"  read                write --count blocks from --lba to stdout\n"
 		"options:\n"
 		"  --pci ADDR          PCI function bound to vfio-pci (e.g. 0000:00:04.0)\n"
 		"  --polled            poll for completions instead of using interrupts\n"
@@ -53,6 +59,8 @@ static void usage(FILE *f)
 		"  --seconds S         perf: run time (default 5)\n"
 		"  --span MIB          perf: part of the namespace used (default all)\n"
 		"  --json              perf: one JSON object instead of text\n"
+		"  --lba N             read/write: first block\n"
+		"  --count N           read: number of blocks\n"
 		"  -v, --verbose       debug logging\n");
 }
 
@@ -75,6 +83,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{"bs", required_argument, 0, 'b'},    {"qd", required_argument, 0, 'Q'},
 		{"seconds", required_argument, 0, 'S'}, {"span", required_argument, 0, 'a'},
 		{"json", no_argument, 0, 'j'},	      {"verbose", no_argument, 0, 'v'},
+		{"lba", required_argument, 0, 'l'},   {"count", required_argument, 0, 'c'},
 		{"help", no_argument, 0, 'h'},	      {0, 0, 0, 0},
 	};
 	uint64_t v = 0;
@@ -136,6 +145,12 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case 'j':
 			c->json = 1;
 			break;
+		case 'l':
+			c->lba = v;
+			break;
+		case 'c':
+			c->count = v;
+			break;
 		case 'v':
 			vdf_log_set_level(LOG_DEBUG);
 			break;
@@ -189,6 +204,49 @@ static struct nvme_ns *pick_ns(struct nvme_ctrlr *c, unsigned nsid)
 	return NULL;
 }
 
+/* Copy between stdin/stdout and the namespace in chunks of the max transfer. */
+static int run_copy(struct cli *cli, struct nvme_ns *ns, struct vdf_dev *dev, int write)
+{
+	uint32_t bs = ns->block_size, chunk = ns->ctrlr->max_xfer / bs;
+	uint64_t lba = cli->lba, left = cli->count;
+	struct vdf_dma_buf *dma;
+	int rc;
+
+	rc = vdf_dma_alloc(dev, (size_t)chunk * bs, VDF_DMA_BIDIRECTIONAL, &dma);
+	if (rc)
+		return rc;
+	while (write || left) {
+		uint32_t n = write ? chunk : (uint32_t)VDF_MIN((uint64_t)chunk, left);
+		size_t got;
+
+		if (write) {
+			got = fread(dma->va, 1, (size_t)n * bs, stdin);
+			if (!got)
+				break;
+			if (got % bs) {
+				fprintf(stderr, "vdf-nvme: input is not a whole number of %u-byte "
+						"blocks\n", bs);
+				rc = -EINVAL;
+				break;
+			}
+			n = (uint32_t)(got / bs);
+			rc = vdf_block_write(&ns->bdev, lba, n, dma->va, dma);
+		} else {
+			rc = vdf_block_read(&ns->bdev, lba, n, dma->va, dma);
+			if (!rc && fwrite(dma->va, bs, n, stdout) != n)
+				rc = -EIO;
+			left -= n;
+		}
+		if (rc)
+			break;
+		lba += n;
+	}
+	if (!rc && write)
+		rc = vdf_block_flush(&ns->bdev);
+	vdf_dma_free(dma);
+	return rc;
+}
+
 static int run_perf(struct cli *cli, struct nvme_ns *ns, struct vdf_dev *dev)
 {
 	static const char *const names[] = {"randread", "randwrite", "read", "write"};
@@ -229,7 +287,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_args(argc, argv, &cli))
 		return 2;
-	if (strcmp(cli.cmd, "identify") && strcmp(cli.cmd, "selftest") && strcmp(cli.cmd, "perf")) {
+	if (strcmp(cli.cmd, "identify") && strcmp(cli.cmd, "selftest") && strcmp(cli.cmd, "perf") &&
+	    strcmp(cli.cmd, "read") && strcmp(cli.cmd, "write")) {
 		fprintf(stderr, "vdf-nvme: unknown command '%s'\n", cli.cmd);
 		return 2;
 	}
@@ -252,6 +311,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cli.cmd, "selftest")) {
 		print_identify(c);
 		rc = blk_selftest(&ns->bdev, dev, &cli.st) ? -EIO : 0;
+	} else if (!strcmp(cli.cmd, "read") || !strcmp(cli.cmd, "write")) {
+		rc = run_copy(&cli, ns, dev, cli.cmd[0] == 'w');
 	} else {
 		rc = run_perf(&cli, ns, dev);
 	}

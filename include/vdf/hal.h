@@ -63,7 +63,9 @@ int vdf_vfio_open_pci(const char *pci_addr, struct vdf_dev **out) VDF_MUST_CHECK
 int vdf_vfio_from_fds(const char *pci_addr, int container_fd, int group_fd, int device_fd,
 		      struct vdf_dev **out) VDF_MUST_CHECK;
 
-/* Release everything: disables IRQs, unmaps BARs and DMA, closes fds. Accepts NULL. */
+/* Release the device: disables IRQs, unmaps BARs, closes fds (which drops every
+ * DMA mapping in its IOMMU domain). Free DMA buffers (vdf_dma_free) before this.
+ * Accepts NULL. */
 void vdf_dev_close(struct vdf_dev *dev);
 
 /* "0000:00:04.0" for VFIO devices, "mock" for mock devices. */

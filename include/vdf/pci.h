@@ -26,7 +26,8 @@ struct vdf_pci_cap {
 struct vdf_pci_caps {
 	struct vdf_pci_cap caps[VDF_PCI_MAX_CAPS];
 	unsigned count;
-	int std_error; /* 0, or why the standard list walk stopped early (-ELOOP, -EINVAL) */
+	int std_error; /* 0, or why the standard list walk stopped early
+			* (-ELOOP, -EINVAL, -E2BIG when more than VDF_PCI_MAX_CAPS) */
 	int ext_error; /* same for the extended list */
 };
 

@@ -30,34 +30,34 @@ struct vdf_irq_route {
 	struct vdf_driver_ctx *ctx;
 	enum vdf_irq_kind kind;
 	unsigned vector;
+	int fd; /* the eventfd registered in the loop */
 };
 
 static void irq_fired(int fd, uint32_t events, void *arg)
 {
 	struct vdf_irq_route *r = arg;
 	struct vdf_driver_ctx *ctx = r->ctx;
+	/* The handler may re-route (freeing r): use copies afterwards. */
+	enum vdf_irq_kind kind = r->kind;
+	unsigned vector = r->vector;
 	int rc;
 
 	(void)fd;
 	(void)events;
-	if (!vdf_irq_ack(ctx->dev, r->kind, r->vector))
+	if (!vdf_irq_ack(ctx->dev, kind, vector))
 		return;
 	ctx->irq_events++;
-	rc = ctx->drv->ops->handle_interrupt(ctx, r->kind, r->vector);
+	rc = ctx->drv->ops->handle_interrupt(ctx, kind, vector);
 	if (rc)
 		VDF_LOG_RL(LOG_WARNING, ctx->drv->name, vdf_dev_name(ctx->dev),
-			   "%s vector %u handler: %s", vdf_irq_kind_name(r->kind), r->vector,
+			   "%s vector %u handler: %s", vdf_irq_kind_name(kind), vector,
 			   strerror(-rc));
 }
 
 static void unroute_irqs(struct vdf_driver_ctx *ctx)
 {
 	for (unsigned i = 0; i < ctx->nroutes; i++) {
-		struct vdf_irq_route *r = &ctx->routes[i];
-		int fd = vdf_irq_eventfd(ctx->dev, r->kind, r->vector);
-
-		if (fd >= 0)
-			(void)vdf_event_del_fd(ctx->loop, fd);
+		(void)vdf_event_del_fd(ctx->loop, ctx->routes[i].fd);
 	}
 	free(ctx->routes);
 	ctx->routes = NULL;
@@ -88,8 +88,8 @@ int vdf_driver_route_irqs(struct vdf_driver_ctx *ctx)
 			r->ctx = ctx;
 			r->kind = (enum vdf_irq_kind)k;
 			r->vector = v;
-			rc = vdf_event_add_fd(ctx->loop, vdf_irq_eventfd(ctx->dev, r->kind, v),
-					      0, irq_fired, r);
+			r->fd = vdf_irq_eventfd(ctx->dev, r->kind, v);
+			rc = vdf_event_add_fd(ctx->loop, r->fd, 0, irq_fired, r);
 			if (rc) {
 				unroute_irqs(ctx);
 				return rc;
@@ -114,19 +114,20 @@ int vdf_driver_bind(const struct vdf_driver *drv, struct vdf_dev *dev,
 	ctx->config = config;
 	rc = vdf_dev_pci_id(dev, &id);
 	if (rc)
-		return rc;
+		goto out_unbound;
 	for (unsigned i = 0; i < drv->nids && !matched; i++)
 		matched = vdf_match_pci(&drv->ids[i], &id);
 	if (!matched) {
 		vdf_log(LOG_ERR, drv->name, vdf_dev_name(dev),
 			"device %04x:%04x class %02x%02x%02x is not handled by this driver",
 			id.vendor, id.device, id.class_code, id.subclass, id.prog_if);
-		return -ENODEV;
+		rc = -ENODEV;
+		goto out_unbound;
 	}
 	if (ops->init) {
 		rc = ops->init(ctx);
 		if (rc)
-			return rc;
+			goto out_unbound;
 	}
 	if (ops->probe) {
 		rc = ops->probe(ctx, &id);
@@ -155,6 +156,8 @@ out_detach:
 out_shutdown:
 	if (ops->shutdown)
 		ops->shutdown(ctx);
+out_unbound:
+	ctx->drv = NULL; /* so vdf_driver_unbind does nothing */
 	return rc;
 }
 

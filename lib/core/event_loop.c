@@ -185,7 +185,7 @@ void vdf_timer_stop(struct vdf_timer *t)
 int vdf_event_loop_run_once(struct vdf_event_loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[32];
-	int n;
+	int n, ran = 0;
 
 	n = epoll_wait(loop->epfd, evs, (int)VDF_ARRAY_SIZE(evs), timeout_ms);
 	if (n < 0)
@@ -193,12 +193,14 @@ int vdf_event_loop_run_once(struct vdf_event_loop *loop, int timeout_ms)
 	for (int i = 0; i < n; i++) {
 		struct watch *w = evs[i].data.ptr;
 
-		if (w->cb)
+		if (w->cb) {
 			w->cb(w->fd, evs[i].events, w->arg);
+			ran++;
+		}
 	}
 	free_list(loop->dead);
 	loop->dead = NULL;
-	return n;
+	return ran;
 }
 
 int vdf_event_loop_run(struct vdf_event_loop *loop)

@@ -137,7 +137,7 @@ static int bar_rw(struct vdf_dev *dev, unsigned bar, uint64_t off, void *buf, si
 {
 	if (bar >= PCI_NUM_BARS)
 		return -EINVAL;
-	if (len != 1 && len != 2 && len != 4)
+	if ((len != 1 && len != 2 && len != 4) || (off & (len - 1)))
 		return -EINVAL;
 	return dev->ops->bar_rw(dev, bar, off, buf, len, write);
 }

@@ -40,11 +40,21 @@ static void remove_at(struct vdf_iova_space *s, unsigned i)
 	s->nfree--;
 }
 
+/* A page-aligned length that does not wrap when rounded or added to start. */
+static int range_ok(uint64_t start, uint64_t len)
+{
+	return len && len <= UINT64_MAX - (VDF_PAGE_SIZE - 1) &&
+	       start <= UINT64_MAX - VDF_ALIGN_UP(len, (uint64_t)VDF_PAGE_SIZE);
+}
+
 int vdf_iova_space_init(struct vdf_iova_space *s, uint64_t start, uint64_t len)
 {
 	memset(s, 0, sizeof(*s));
-	if (!VDF_IS_ALIGNED(start, VDF_PAGE_SIZE) || !VDF_IS_ALIGNED(len, VDF_PAGE_SIZE) || !len)
+	if (!VDF_IS_ALIGNED(start, VDF_PAGE_SIZE) || !VDF_IS_ALIGNED(len, VDF_PAGE_SIZE) ||
+	    !range_ok(start, len))
 		return -EINVAL;
+	s->base = start;
+	s->limit = start + len;
 	return insert_at(s, 0, start, len);
 }
 
@@ -56,7 +66,13 @@ void vdf_iova_space_fini(struct vdf_iova_space *s)
 
 int vdf_iova_space_reserve(struct vdf_iova_space *s, uint64_t start, uint64_t len)
 {
-	uint64_t end = start + len;
+	uint64_t end;
+
+	if (!range_ok(start, len))
+		return -EINVAL;
+	/* Whole pages: round the start down and the end up. */
+	end = VDF_ALIGN_UP(start + len, (uint64_t)VDF_PAGE_SIZE);
+	start = VDF_ALIGN_DOWN(start, (uint64_t)VDF_PAGE_SIZE);
 
 	for (unsigned i = 0; i < s->nfree; i++) {
 		struct vdf_iova_range *r = &s->free[i];
@@ -82,7 +98,7 @@ int vdf_iova_space_reserve(struct vdf_iova_space *s, uint64_t start, uint64_t le
 
 int vdf_iova_alloc(struct vdf_iova_space *s, uint64_t len, vdf_iova_t *iova)
 {
-	if (!len)
+	if (!range_ok(0, len))
 		return -EINVAL;
 	len = VDF_ALIGN_UP(len, (uint64_t)VDF_PAGE_SIZE);
 	for (unsigned i = 0; i < s->nfree; i++) {
@@ -104,7 +120,11 @@ int vdf_iova_free(struct vdf_iova_space *s, vdf_iova_t iova, uint64_t len)
 {
 	unsigned i;
 
+	if (!range_ok(iova, len) || !VDF_IS_ALIGNED(iova, VDF_PAGE_SIZE))
+		return -EINVAL;
 	len = VDF_ALIGN_UP(len, (uint64_t)VDF_PAGE_SIZE);
+	if (iova < s->base || iova + len > s->limit)
+		return -EINVAL;
 	for (i = 0; i < s->nfree && s->free[i].start < iova; i++)
 		;
 	/* Refuse overlaps with free space: a double free is a caller bug. */

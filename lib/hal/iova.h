@@ -17,6 +17,7 @@ struct vdf_iova_range {
 struct vdf_iova_space {
 	struct vdf_iova_range *free;
 	unsigned nfree, cap;
+	uint64_t base, limit; /* the whole space: [base, limit) */
 };
 
 int vdf_iova_space_init(struct vdf_iova_space *s, uint64_t start, uint64_t len) VDF_MUST_CHECK;

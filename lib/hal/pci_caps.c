@@ -17,17 +17,18 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void add_cap(struct vdf_pci_caps *caps, uint16_t id, uint16_t off, uint8_t ver, int ext)
+static int add_cap(struct vdf_pci_caps *caps, uint16_t id, uint16_t off, uint8_t ver, int ext)
 {
 	struct vdf_pci_cap *c;
 
 	if (caps->count >= VDF_PCI_MAX_CAPS)
-		return;
+		return -E2BIG;
 	c = &caps->caps[caps->count++];
 	c->id = id;
 	c->offset = off;
 	c->version = ver;
 	c->extended = (uint8_t)ext;
+	return 0;
 }
 
 /* Standard list: pointers are dword-aligned, in [0x40, 0xff]; each visited once. */
@@ -40,13 +41,14 @@ static int walk_std(const uint8_t *cfg, struct vdf_pci_caps *caps)
 		return 0;
 	ptr = cfg[PCI_CAPABILITY_LIST] & PCI_CAP_PTR_MASK;
 	while (ptr) {
-		if (ptr < PCI_CAP_MIN_PTR || ptr + 2 > PCI_CFG_SPACE_SIZE)
+		if (ptr < PCI_CAP_MIN_PTR) /* masked, so ptr + 2 always fits */
 			return -EINVAL;
 		if (seen[ptr / 4]++)
 			return -ELOOP;
 		if (cfg[ptr + PCI_CAP_ID] == 0xff) /* reads of a missing device */
 			return -EINVAL;
-		add_cap(caps, cfg[ptr + PCI_CAP_ID], (uint16_t)ptr, 0, 0);
+		if (add_cap(caps, cfg[ptr + PCI_CAP_ID], (uint16_t)ptr, 0, 0))
+			return -E2BIG;
 		ptr = cfg[ptr + PCI_CAP_NEXT] & PCI_CAP_PTR_MASK;
 	}
 	return 0;
@@ -72,8 +74,9 @@ static int walk_ext(const uint8_t *cfg, size_t len, struct vdf_pci_caps *caps)
 		hdr = get32(cfg + ptr);
 		if (hdr == 0xffffffff)
 			return -EINVAL;
-		add_cap(caps, (uint16_t)FIELD_GET(PCI_EXT_CAP_ID_MASK, hdr), (uint16_t)ptr,
-			(uint8_t)FIELD_GET(PCI_EXT_CAP_VER_MASK, hdr), 1);
+		if (add_cap(caps, (uint16_t)FIELD_GET(PCI_EXT_CAP_ID_MASK, hdr), (uint16_t)ptr,
+			    (uint8_t)FIELD_GET(PCI_EXT_CAP_VER_MASK, hdr), 1))
+			return -E2BIG;
 		ptr = FIELD_GET(PCI_EXT_CAP_NEXT_MASK, hdr);
 	}
 	return 0;
