@@ -154,7 +154,7 @@ static void build_cmd(struct nvme_io_cmd *ic, const struct vdf_block_req *req)
 	struct nvme_ns *ns = ic->req->ns;
 	struct nvme_cmd *cmd = &ic->pend.cmd;
 
-	memset(cmd, 0, sizeof(*cmd));
+	memset(&ic->pend, 0, sizeof(ic->pend));
 	cmd->nsid = htole32(ns->nsid);
 	ic->pend.cb = io_cmd_done;
 	ic->pend.cb_arg = ic;
