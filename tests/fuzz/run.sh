@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Build every libFuzzer target (tests/fuzz/fuzz_*.c) with ASan+UBSan and run
+# each for a bounded time. Prints PASS/FAIL per target. Crashes are kept in
+# build/fuzz/work/<target>/crash-*.
+#   VDF_FUZZ_SECONDS (default 20): run time per target
+set -u
+cd "$(dirname "$0")/../.."
+secs=${VDF_FUZZ_SECONDS:-20}
+out=build/fuzz
+mkdir -p "$out"
+CFLAGS="-std=gnu17 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude"
+SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+libs=$(ls lib/*/*.c drivers/nvme/*.c | grep -v 'drivers/nvme/main.c')
+fails=0
+for src in tests/fuzz/fuzz_*.c; do
+	name=$(basename "$src" .c)
+	bin=$out/bin/$name
+	work=$out/work/$name
+	mkdir -p "$out/bin" "$work/corpus"
+	extra=$(sed -n 's/^ \* fuzz-link: //p' "$src")
+	if ! clang $CFLAGS $SAN -o "$bin" "$src" $libs $extra -lpthread 2>"$out/$name.build.log"; then
+		echo "FAIL: $name (build, see $out/$name.build.log)"
+		fails=$((fails + 1))
+		continue
+	fi
+	seeds=tests/fuzz/corpus/$name
+	[ -d "$seeds" ] || seeds=
+	if (cd "$work" && "$OLDPWD/$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
+		-print_final_stats=1 corpus ${seeds:+"$OLDPWD/$seeds"}) >"$out/$name.log" 2>&1; then
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$name.log")
+		echo "PASS: $name (${runs:-?} inputs in ${secs}s)"
+	else
+		echo "FAIL: $name (see $out/$name.log)"
+		fails=$((fails + 1))
+	fi
+done
+exit $((fails > 0))
