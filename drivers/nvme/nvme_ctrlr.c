@@ -182,11 +182,15 @@ int nvme_ctrlr_admin_sync(struct nvme_ctrlr *c, struct nvme_cmd *cmd, struct nvm
 static void abort_done(void *arg, int status, const struct nvme_cpl *cpl)
 {
 	struct nvme_ctrlr *c = arg;
+	const char *what;
 
-	/* dw0 bit 0 set: the command was not aborted (spec 5.1). */
-	LOG(LOG_WARNING, c, "abort %s", status ? nvme_status_string(cpl ? cpl->status : 0)
-					       : (cpl && (cpl->dw0 & 1)) ? "did not abort the command"
-									  : "aborted the command");
+	if (!cpl) /* failed on the host side: reset, or the device is gone */
+		what = strerror(-status);
+	else if (status)
+		what = nvme_status_string(cpl->status);
+	else /* dw0 bit 0 set: the command was not aborted (spec 5.1) */
+		what = (cpl->dw0 & 1) ? "did not abort the command" : "aborted the command";
+	LOG(LOG_WARNING, c, "abort %s", what);
 }
 
 int nvme_ctrlr_abort(struct nvme_ctrlr *c, uint16_t sqid, uint16_t cid)
@@ -305,6 +309,10 @@ static int create_io_queues(struct nvme_ctrlr *c)
 	if (got < c->nioq) {
 		if (c->resets) /* queues already allocated: the controller must give them back */
 			return -ENOSPC;
+		/* Allocated before the controller said how many it grants: free the
+		 * surplus, which nvme_ctrlr_fini (bounded by nioq) would not reach. */
+		for (unsigned i = got; i < c->nioq; i++)
+			nvme_qpair_free(&c->ioq[i]);
 		c->nioq = got;
 	}
 	for (unsigned i = 0; i < c->nioq; i++) {
@@ -623,8 +631,11 @@ static bool qpair_check_timeouts(struct nvme_ctrlr *c, struct nvme_qpair *qp, ui
 			    tr->cid, tr->opc, tr->abort_sent ? " after abort" : "");
 			return true;
 		}
-		LOG(LOG_WARNING, c, "queue %u cid %u opcode 0x%02x timed out: aborting", qp->qid,
-		    tr->cid, tr->opc);
+		LOG(LOG_WARNING, c,
+		    "queue %u cid %u opcode 0x%02x timed out: aborting (sq tail %u head %u, cq head "
+		    "%u phase %u, entry status 0x%04x cid %u)",
+		    qp->qid, tr->cid, tr->opc, qp->sq_tail, qp->sq_head, qp->cq_head, qp->phase,
+		    qp->cq[qp->cq_head].status, qp->cq[qp->cq_head].cid);
 		tr->abort_sent = true;
 		tr->deadline_ns = now + (uint64_t)c->opts.io_timeout_ms * 1000000ull;
 		if (nvme_ctrlr_abort(c, qp->qid, tr->cid))

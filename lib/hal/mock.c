@@ -64,6 +64,21 @@ static struct vdf_mock_fault *find_fault(struct vdf_mock *m, enum vdf_mock_fault
 	return NULL;
 }
 
+/* Use up one failure of a counted fault kind (DMA_MAP, DMA_ACCESS). Every
+ * injection counts, also one made after an earlier one of its kind ran out. */
+static int take_counted(struct vdf_mock *m, enum vdf_mock_fault_kind kind)
+{
+	for (unsigned i = 0; i < m->nfaults; i++) {
+		struct vdf_mock_fault *f = &m->faults[i];
+
+		if (f->kind == kind && f->count) {
+			f->count--;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static struct vdf_mock_fault *find_stuck(struct vdf_mock *m, unsigned bar, uint64_t off)
 {
 	for (unsigned i = 0; i < m->nfaults; i++) {
@@ -214,12 +229,9 @@ static int mock_bar_rw(struct vdf_dev *dev, unsigned bar, uint64_t off, void *bu
 static int mock_dma_map(struct vdf_dev *dev, void *va, size_t size, vdf_iova_t *iova)
 {
 	struct vdf_mock *m = to_mock(dev);
-	struct vdf_mock_fault *f = find_fault(m, VDF_MOCK_FAULT_DMA_MAP);
 
-	if (f && f->count) {
-		f->count--;
+	if (take_counted(m, VDF_MOCK_FAULT_DMA_MAP))
 		return -EFAULT;
-	}
 	if (m->nmaps == MOCK_MAX_MAPS)
 		return -ENOSPC;
 	m->maps[m->nmaps].start = (uintptr_t)va;
@@ -244,10 +256,7 @@ static int mock_dma_unmap(struct vdf_dev *dev, vdf_iova_t iova, size_t size)
 
 void *vdf_mock_dma_ptr(struct vdf_mock *m, vdf_iova_t iova, uint64_t len)
 {
-	struct vdf_mock_fault *f = find_fault(m, VDF_MOCK_FAULT_DMA_ACCESS);
-
-	if (f && f->count) {
-		f->count--;
+	if (take_counted(m, VDF_MOCK_FAULT_DMA_ACCESS)) {
 		m->stats.dma_faults++;
 		return NULL;
 	}
