@@ -7,12 +7,14 @@ BUILD   ?= build
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -MMD -MP
-LDLIBS  += -lpthread
+LDLIBS  += -ljson-c -lseccomp -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRCS    := $(wildcard lib/*/*.c)
 NVME_CORE   := $(filter-out drivers/nvme/main.c,$(wildcard drivers/nvme/*.c))
+# The device manager's logic (everything but its main) is a library the unit tests link.
+MANAGER_CORE := $(filter-out manager/vdfd.c,$(wildcard manager/*.c))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 # Shared test helpers (device models): every tests/unit/*.c that is not a test_*.c.
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
@@ -24,11 +26,14 @@ LIB_OBJS    := $(call obj,$(BUILD),$(LIB_SRCS))
 NVME_OBJS   := $(call obj,$(BUILD),$(NVME_CORE))
 LIBVDF      := $(BUILD)/libvdf.a
 BINS        := $(BUILD)/bin/vdf-nvme
+BINS        += $(if $(wildcard manager/vdfd.c),$(BUILD)/bin/vdfd)
+BINS        += $(if $(wildcard tools/vdfctl/vdfctl.c),$(BUILD)/bin/vdfctl)
+BINS        += $(patsubst tests/drivers/%.c,$(BUILD)/bin/%,$(wildcard tests/drivers/*.c))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # The same unit tests, built with ASan+UBSan into their own tree.
 SAN_BUILD     := $(BUILD)/san
-SAN_LIB_OBJS  := $(call obj,$(SAN_BUILD),$(LIB_SRCS) $(NVME_CORE))
+SAN_LIB_OBJS  := $(call obj,$(SAN_BUILD),$(LIB_SRCS) $(NVME_CORE) $(MANAGER_CORE))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(SAN_BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
@@ -50,6 +55,22 @@ $(LIBVDF): $(LIB_OBJS)
 $(BUILD)/libvdf-nvme.a: $(NVME_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/libvdf-manager.a: $(call obj,$(BUILD),$(MANAGER_CORE))
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/vdfd: $(BUILD)/obj/manager/vdfd.o $(BUILD)/libvdf-manager.a $(LIBVDF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/vdfctl: $(BUILD)/obj/tools/vdfctl/vdfctl.o $(BUILD)/libvdf-manager.a $(LIBVDF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test drivers (e.g. the rogue driver for sandbox tests): one file each.
+$(BUILD)/bin/%: $(BUILD)/obj/tests/drivers/%.o $(LIBVDF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/libblktools.a: $(call obj,$(BUILD),$(BLKTOOL_SRCS))
 	rm -f $@ && ar rcs $@ $^
 
@@ -59,7 +80,7 @@ $(BUILD)/bin/vdf-nvme: $(BUILD)/obj/drivers/nvme/main.o $(BUILD)/libvdf-nvme.a \
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(BUILD),$(UNIT_HELPERS)) \
-		  $(BUILD)/libvdf-nvme.a $(LIBVDF)
+		  $(BUILD)/libvdf-manager.a $(BUILD)/libvdf-nvme.a $(LIBVDF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 

@@ -11,7 +11,7 @@ out=build/fuzz
 mkdir -p "$out"
 CFLAGS="-std=gnu17 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-libs=$(ls lib/*/*.c drivers/nvme/*.c | grep -v 'drivers/nvme/main.c')
+libs=$(ls lib/*/*.c drivers/nvme/*.c manager/*.c 2>/dev/null | grep -v -e 'drivers/nvme/main.c' -e 'manager/vdfd.c')
 fails=0
 for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
@@ -19,7 +19,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	work=$out/work/$name
 	mkdir -p "$out/bin" "$work/corpus"
 	extra=$(sed -n 's/^ \* fuzz-link: //p' "$src")
-	if ! clang $CFLAGS $SAN -o "$bin" "$src" $libs $extra -lpthread 2>"$out/$name.build.log"; then
+	if ! clang $CFLAGS $SAN -o "$bin" "$src" $libs $extra -ljson-c -lseccomp -lpthread 2>"$out/$name.build.log"; then
 		echo "FAIL: $name (build, see $out/$name.build.log)"
 		fails=$((fails + 1))
 		continue
