@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
+# vm-run: --nvme vfio --nvme kernel
 #
 # tests/vm/smoke.sh - guest harness smoke test. Run it with
 #   vm/run --nvme vfio --nvme kernel tests/vm/smoke.sh
