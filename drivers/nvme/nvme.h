@@ -58,7 +58,7 @@ struct nvme_tracker {
 	nvme_cpl_cb cb;
 	void *cb_arg;
 	uint64_t deadline_ns;
-	uint64_t *page;	      /* one page of DMA memory: PRP list or DSM ranges */
+	uint64_t *page; /* one page of DMA memory: PRP list or DSM ranges */
 	vdf_iova_t page_iova;
 	uint8_t opc;
 };
@@ -75,7 +75,7 @@ struct nvme_qpair {
 	volatile struct nvme_cpl *cq;
 	uint16_t sq_tail, sq_head, cq_head;
 	uint8_t phase;
-	uint32_t sq_db, cq_db; /* doorbell offsets in BAR0 */
+	uint32_t sq_db, cq_db;	       /* doorbell offsets in BAR0 */
 	struct nvme_tracker *trackers; /* depth - 1 of them: a full SQ keeps one slot free */
 	uint16_t *free_cids;
 	unsigned nfree;
@@ -130,11 +130,11 @@ struct nvme_ns {
 };
 
 struct nvme_opts {
-	unsigned io_queues;	    /* 0 = one per online CPU */
-	unsigned io_queue_depth;    /* entries per I/O queue (capped by CAP.MQES) */
-	unsigned admin_timeout_ms;  /* per admin command */
-	unsigned io_timeout_ms;	    /* per I/O command before abort, then reset */
-	bool polled;		    /* no interrupts: completions are polled */
+	unsigned io_queues;	   /* 0 = one per online CPU */
+	unsigned io_queue_depth;   /* entries per I/O queue (capped by CAP.MQES) */
+	unsigned admin_timeout_ms; /* per admin command */
+	unsigned io_timeout_ms;	   /* per I/O command before abort, then reset */
+	bool polled;		   /* no interrupts: completions are polled */
 };
 
 void nvme_opts_default(struct nvme_opts *o);
@@ -146,11 +146,11 @@ struct nvme_ctrlr {
 	struct nvme_opts opts;
 	uint64_t cap;
 	uint32_t vs;
-	uint32_t db_stride;  /* bytes */
-	uint32_t page_size;  /* memory page size we configured (CC.MPS) */
+	uint32_t db_stride; /* bytes */
+	uint32_t page_size; /* memory page size we configured (CC.MPS) */
 	uint32_t ready_timeout_ms;
-	uint32_t max_xfer;   /* bytes per command */
-	uint16_t mqes;	     /* max entries per queue (1-based) */
+	uint32_t max_xfer; /* bytes per command */
+	uint16_t mqes;	   /* max entries per queue (1-based) */
 	uint32_t nn;
 	uint16_t oncs;
 	bool vwc;
@@ -175,8 +175,8 @@ struct nvme_ctrlr {
  * enable, identify, I/O queues, namespaces. Returns 0, -ENODEV (device gone),
  * -ETIMEDOUT (CAP.TO passed), -EIO (CSTS.CFS), or an admin command error.
  */
-int nvme_ctrlr_init(struct nvme_ctrlr *c, struct vdf_dev *dev, const struct nvme_opts *opts)
-	VDF_MUST_CHECK;
+int nvme_ctrlr_init(struct nvme_ctrlr *c, struct vdf_dev *dev,
+		    const struct nvme_opts *opts) VDF_MUST_CHECK;
 /* Shut down (CC.SHN) and free everything. Accepts a partly initialized ctrlr. */
 void nvme_ctrlr_fini(struct nvme_ctrlr *c);
 /* Disable + re-enable the controller; in-flight commands fail with -ECANCELED. */

@@ -18,7 +18,7 @@
 #include "vdf/irq.h"
 #include "vdf/log.h"
 
-#define NVME_ADMIN_DEPTH 32u
+#define NVME_ADMIN_DEPTH   32u
 #define NVME_MAX_IO_QUEUES 64u
 #define NVME_POLL_SLEEP_NS 20000
 
@@ -99,7 +99,7 @@ static int ctrlr_enable(struct nvme_ctrlr *c)
 	reg_write64(c, NVME_REG_ACQ, c->admin.cq_mem->iova);
 	vdf_mmio_write32(&c->bar, NVME_REG_AQA,
 			 FIELD_PREP(NVME_AQA_ASQS, c->admin.depth - 1u) |
-				 FIELD_PREP(NVME_AQA_ACQS, c->admin.depth - 1u));
+			     FIELD_PREP(NVME_AQA_ACQS, c->admin.depth - 1u));
 	cc = FIELD_PREP(NVME_CC_CSS, NVME_CC_CSS_NVM) |
 	     FIELD_PREP(NVME_CC_MPS, (uint32_t)__builtin_ctz(c->page_size) - 12u) |
 	     FIELD_PREP(NVME_CC_IOSQES, NVME_SQE_SIZE_LOG2) |
@@ -152,8 +152,8 @@ int nvme_ctrlr_admin_sync(struct nvme_ctrlr *c, struct nvme_cmd *cmd, struct nvm
 	uint8_t opc = (uint8_t)FIELD_GET(NVME_CMD_OPC, cmd->cdw0);
 	int rc;
 
-	rc = nvme_qpair_submit(&c->admin, cmd, NULL, NULL, admin_done, &w,
-			       c->opts.admin_timeout_ms);
+	rc =
+	    nvme_qpair_submit(&c->admin, cmd, NULL, NULL, admin_done, &w, c->opts.admin_timeout_ms);
 	if (rc)
 		return rc;
 	while (!w.done) {
@@ -285,7 +285,8 @@ static int create_io_queue(struct nvme_ctrlr *c, struct nvme_qpair *qp)
 
 	cmd.cdw0 = NVME_ADMIN_CREATE_CQ;
 	cmd.prp1 = qp->cq_mem->iova;
-	cmd.cdw10 = FIELD_PREP(NVME_QUEUE_QID, qp->qid) | FIELD_PREP(NVME_QUEUE_QSIZE, qp->depth - 1u);
+	cmd.cdw10 =
+	    FIELD_PREP(NVME_QUEUE_QID, qp->qid) | FIELD_PREP(NVME_QUEUE_QSIZE, qp->depth - 1u);
 	cmd.cdw11 = NVME_CQ_PC | (c->nvec ? NVME_CQ_IEN : 0) | FIELD_PREP(NVME_CQ_IV, qp->vector);
 	rc = nvme_ctrlr_admin_sync(c, &cmd, NULL);
 	if (rc)
@@ -293,7 +294,8 @@ static int create_io_queue(struct nvme_ctrlr *c, struct nvme_qpair *qp)
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.cdw0 = NVME_ADMIN_CREATE_SQ;
 	cmd.prp1 = qp->sq_mem->iova;
-	cmd.cdw10 = FIELD_PREP(NVME_QUEUE_QID, qp->qid) | FIELD_PREP(NVME_QUEUE_QSIZE, qp->depth - 1u);
+	cmd.cdw10 =
+	    FIELD_PREP(NVME_QUEUE_QID, qp->qid) | FIELD_PREP(NVME_QUEUE_QSIZE, qp->depth - 1u);
 	cmd.cdw11 = NVME_SQ_PC | FIELD_PREP(NVME_SQ_CQID, qp->qid);
 	return nvme_ctrlr_admin_sync(c, &cmd, NULL);
 }
@@ -332,8 +334,8 @@ static int alloc_io_queues(struct nvme_ctrlr *c)
 	if (!c->ioq)
 		return -ENOMEM;
 	for (unsigned i = 0; i < c->nioq; i++) {
-		rc = nvme_qpair_alloc(c, (uint16_t)(i + 1), (uint16_t)depth,
-				      queue_vector(c, i + 1), &c->ioq[i]);
+		rc = nvme_qpair_alloc(c, (uint16_t)(i + 1), (uint16_t)depth, queue_vector(c, i + 1),
+				      &c->ioq[i]);
 		if (rc)
 			return rc;
 	}
@@ -365,8 +367,9 @@ static int ns_setup(struct nvme_ctrlr *c, uint32_t nsid, struct nvme_ns *ns)
 		return -EOPNOTSUPP;
 	}
 	if (le16toh(f->ms)) {
-		LOG(LOG_ERR, c, "namespace %u: formatted with %u metadata bytes per block, "
-				"which this driver does not handle",
+		LOG(LOG_ERR, c,
+		    "namespace %u: formatted with %u metadata bytes per block, "
+		    "which this driver does not handle",
 		    nsid, le16toh(f->ms));
 		return -EOPNOTSUPP;
 	}
@@ -375,7 +378,7 @@ static int ns_setup(struct nvme_ctrlr *c, uint32_t nsid, struct nvme_ns *ns)
 	ns->num_blocks = le64toh(id->nsze);
 	ns->block_size = 1u << f->lbads;
 	ns->dealloc_reads_zeroes =
-		FIELD_GET(NVME_NS_DLFEAT_READ, id->dlfeat) == NVME_NS_DLFEAT_ZEROES;
+	    FIELD_GET(NVME_NS_DLFEAT_READ, id->dlfeat) == NVME_NS_DLFEAT_ZEROES;
 	snprintf(ns->name, sizeof(ns->name), "%sn%u", c->name, nsid);
 	nvme_ns_block_init(ns);
 	LOG(LOG_INFO, c, "namespace %u: %" PRIu64 " blocks of %u bytes (%" PRIu64 " MiB)", nsid,
@@ -486,8 +489,8 @@ int nvme_ctrlr_init(struct nvme_ctrlr *c, struct vdf_dev *dev, const struct nvme
 	}
 	c->db_stride = 4u << FIELD_GET(NVME_CAP_DSTRD, c->cap);
 	c->mqes = (uint16_t)VDF_MIN(FIELD_GET(NVME_CAP_MQES, c->cap) + 1u, 65535u);
-	c->ready_timeout_ms = (uint32_t)VDF_MAX(FIELD_GET(NVME_CAP_TO, c->cap), 1u) *
-			      NVME_CAP_TO_UNIT_MS;
+	c->ready_timeout_ms =
+	    (uint32_t)VDF_MAX(FIELD_GET(NVME_CAP_TO, c->cap), 1u) * NVME_CAP_TO_UNIT_MS;
 	mps_min = (uint32_t)FIELD_GET(NVME_CAP_MPSMIN, c->cap);
 	if (mps_min > 0) {
 		LOG(LOG_ERR, c, "controller cannot use 4 KiB pages (MPSMIN %u)", mps_min);
@@ -632,7 +635,8 @@ static bool qpair_check_timeouts(struct nvme_ctrlr *c, struct nvme_qpair *qp, ui
 			return true;
 		}
 		LOG(LOG_WARNING, c,
-		    "queue %u cid %u opcode 0x%02x timed out: aborting (sq tail %u head %u, cq head "
+		    "queue %u cid %u opcode 0x%02x timed out: aborting (sq tail %u head %u, cq "
+		    "head "
 		    "%u phase %u, entry status 0x%04x cid %u)",
 		    qp->qid, tr->cid, tr->opc, qp->sq_tail, qp->sq_head, qp->cq_head, qp->phase,
 		    qp->cq[qp->cq_head].status, qp->cq[qp->cq_head].cid);

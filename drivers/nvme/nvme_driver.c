@@ -37,7 +37,8 @@ static int nvme_drv_probe(struct vdf_driver_ctx *ctx, const struct vdf_pci_id *i
 		return rc;
 	/* Registers plus at least the admin doorbells. */
 	if (!(bar0.flags & VDF_REGION_MMAP) || bar0.size < NVME_REG_DBS + 8) {
-		vdf_log(LOG_ERR, "nvme", vdf_dev_name(ctx->dev), "BAR0 is not an NVMe register BAR");
+		vdf_log(LOG_ERR, "nvme", vdf_dev_name(ctx->dev),
+			"BAR0 is not an NVMe register BAR");
 		return -ENODEV;
 	}
 	return 0;
@@ -114,27 +115,27 @@ static void nvme_drv_shutdown(struct vdf_driver_ctx *ctx)
 }
 
 static const struct vdf_driver_ops nvme_drv_ops = {
-	.init = nvme_drv_init,
-	.probe = nvme_drv_probe,
-	.attach = nvme_drv_attach,
-	.handle_interrupt = nvme_drv_handle_interrupt,
-	.detach = nvme_drv_detach,
-	.shutdown = nvme_drv_shutdown,
+    .init = nvme_drv_init,
+    .probe = nvme_drv_probe,
+    .attach = nvme_drv_attach,
+    .handle_interrupt = nvme_drv_handle_interrupt,
+    .detach = nvme_drv_detach,
+    .shutdown = nvme_drv_shutdown,
 };
 
 /* Any NVM Express controller: class 01 (mass storage), 08 (NVM), 02 (NVMe). */
 static const struct vdf_match_id nvme_ids[] = {
-	{VDF_ANY_ID, VDF_ANY_ID, 0x010802, 0xffffff},
+    {VDF_ANY_ID, VDF_ANY_ID, 0x010802, 0xffffff},
 };
 
 const struct vdf_driver nvme_driver = {
-	.name = "nvme",
-	.version = "0.1.0",
-	.device_class = VDF_CLASS_BLOCK,
-	.ids = nvme_ids,
-	.nids = VDF_ARRAY_SIZE(nvme_ids),
-	.caps_required = VDF_CAP_MMIO | VDF_CAP_DMA | VDF_CAP_IRQ_MSIX | VDF_CAP_IRQ_INTX,
-	.ops = &nvme_drv_ops,
+    .name = "nvme",
+    .version = "0.1.0",
+    .device_class = VDF_CLASS_BLOCK,
+    .ids = nvme_ids,
+    .nids = VDF_ARRAY_SIZE(nvme_ids),
+    .caps_required = VDF_CAP_MMIO | VDF_CAP_DMA | VDF_CAP_IRQ_MSIX | VDF_CAP_IRQ_INTX,
+    .ops = &nvme_drv_ops,
 };
 
 struct nvme_ctrlr *nvme_driver_ctrlr(struct vdf_driver_ctx *ctx)

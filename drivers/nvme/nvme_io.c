@@ -206,8 +206,9 @@ static int nvme_block_submit(struct vdf_block_dev *bdev, const struct vdf_block_
 	if (rc)
 		return rc;
 	per_cmd = blocks_per_cmd(ns, req->op);
-	ncmds = req->op == VDF_BLOCK_FLUSH ? 1 : (unsigned)VDF_DIV_ROUND_UP((uint64_t)req->nblocks,
-									   per_cmd);
+	ncmds = req->op == VDF_BLOCK_FLUSH
+		    ? 1
+		    : (unsigned)VDF_DIV_ROUND_UP((uint64_t)req->nblocks, per_cmd);
 	r = malloc(sizeof(*r) + ncmds * sizeof(r->cmds[0]));
 	if (!r)
 		return -ENOMEM;
@@ -269,9 +270,9 @@ static int nvme_block_poll(struct vdf_block_dev *bdev)
 }
 
 const struct vdf_block_ops nvme_block_ops = {
-	.info = nvme_block_info,
-	.submit = nvme_block_submit,
-	.poll = nvme_block_poll,
+    .info = nvme_block_info,
+    .submit = nvme_block_submit,
+    .poll = nvme_block_poll,
 };
 
 void nvme_ns_block_init(struct nvme_ns *ns)

@@ -33,14 +33,14 @@ const char *vdf_block_op_name(enum vdf_block_op op);
 
 struct vdf_block_info {
 	uint64_t num_blocks;
-	uint32_t block_size;	 /* bytes per logical block */
-	uint32_t max_transfer;	 /* bytes one request may carry (larger ones are split) */
-	uint32_t queue_depth;	 /* requests in flight per queue */
+	uint32_t block_size;   /* bytes per logical block */
+	uint32_t max_transfer; /* bytes one request may carry (larger ones are split) */
+	uint32_t queue_depth;  /* requests in flight per queue */
 	bool read_only;
-	bool volatile_cache;	 /* flush is meaningful */
+	bool volatile_cache; /* flush is meaningful */
 	bool supports_discard;
 	bool supports_write_zeroes;
-	bool discard_zeroes;	 /* discarded blocks read back as zeros */
+	bool discard_zeroes; /* discarded blocks read back as zeros */
 	char model[41];
 	char serial[21];
 };
@@ -52,9 +52,9 @@ struct vdf_block_req {
 	enum vdf_block_op op;
 	uint64_t lba;
 	uint32_t nblocks;
-	void *buf;		    /* READ/WRITE only */
-	struct vdf_dma_buf *dma;    /* the mapped buffer that contains buf */
-	bool fua;		    /* WRITE: force unit access */
+	void *buf;		 /* READ/WRITE only */
+	struct vdf_dma_buf *dma; /* the mapped buffer that contains buf */
+	bool fua;		 /* WRITE: force unit access */
 	vdf_block_cb cb;
 	void *cb_arg;
 };

@@ -116,9 +116,8 @@ int vdf_match_pci(const struct vdf_match_id *m, const struct vdf_pci_id *id);
  * is undone. The ctx is the caller's; dev and loop stay the caller's. config
  * (may be NULL) is handed to the driver as ctx->config.
  */
-int vdf_driver_bind(const struct vdf_driver *drv, struct vdf_dev *dev,
-		    struct vdf_event_loop *loop, const void *config,
-		    struct vdf_driver_ctx *ctx) VDF_MUST_CHECK;
+int vdf_driver_bind(const struct vdf_driver *drv, struct vdf_dev *dev, struct vdf_event_loop *loop,
+		    const void *config, struct vdf_driver_ctx *ctx) VDF_MUST_CHECK;
 /* Re-route interrupts after the driver changed its vectors (e.g. a reset). */
 int vdf_driver_route_irqs(struct vdf_driver_ctx *ctx) VDF_MUST_CHECK;
 /* detach + shutdown, in reverse of bind. Accepts an unbound ctx. */

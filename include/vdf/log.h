@@ -23,7 +23,7 @@ void vdf_log_set_level(int level);
 int vdf_log_get_level(void);
 
 void vdf_log(int level, const char *component, const char *dev, const char *fmt, ...)
-	VDF_PRINTF(4, 5);
+    VDF_PRINTF(4, 5);
 void vdf_vlog(int level, const char *component, const char *dev, const char *fmt, va_list ap);
 
 /*
@@ -36,14 +36,13 @@ struct vdf_ratelimit {
 	unsigned suppressed;
 };
 
-void vdf_log_ratelimited(struct vdf_ratelimit *rl, unsigned burst, int level,
-			 const char *component, const char *dev, const char *fmt, ...)
-	VDF_PRINTF(6, 7);
+void vdf_log_ratelimited(struct vdf_ratelimit *rl, unsigned burst, int level, const char *component,
+			 const char *dev, const char *fmt, ...) VDF_PRINTF(6, 7);
 
-#define VDF_LOG_RL(level, comp, dev, ...)                                                          \
-	do {                                                                                       \
-		static struct vdf_ratelimit vdf_rl_;                                               \
-		vdf_log_ratelimited(&vdf_rl_, 10, level, comp, dev, __VA_ARGS__);                  \
+#define VDF_LOG_RL(level, comp, dev, ...)                                         \
+	do {                                                                      \
+		static struct vdf_ratelimit vdf_rl_;                              \
+		vdf_log_ratelimited(&vdf_rl_, 10, level, comp, dev, __VA_ARGS__); \
 	} while (0)
 
 #endif

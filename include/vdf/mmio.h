@@ -63,35 +63,35 @@ static inline int vdf_mmio_ok(struct vdf_mmio *m, uint64_t off, unsigned len, in
 	return 1;
 }
 
-#define VDF_MMIO_ACCESSORS(bits)                                                                   \
-	static inline uint##bits##_t vdf_mmio_read##bits(struct vdf_mmio *m, uint64_t off)         \
-	{                                                                                          \
-		if (!vdf_mmio_ok(m, off, bits / 8, 0))                                             \
-			return (uint##bits##_t)~0ull;                                              \
-		if (VDF_UNLIKELY(m->hooks != NULL))                                                \
-			return (uint##bits##_t)m->hooks->read(m, off, bits / 8);                   \
-		uint##bits##_t v = *(volatile uint##bits##_t *)(m->base + off);                    \
-		vdf_rmb();                                                                         \
-		return v;                                                                          \
-	}                                                                                          \
-	static inline void vdf_mmio_write##bits(struct vdf_mmio *m, uint64_t off,                  \
-						uint##bits##_t val)                                \
-	{                                                                                          \
-		if (!vdf_mmio_ok(m, off, bits / 8, 1))                                             \
-			return;                                                                    \
-		vdf_wmb();                                                                         \
-		if (VDF_UNLIKELY(m->hooks != NULL)) {                                              \
-			m->hooks->write(m, off, bits / 8, val);                                    \
-			return;                                                                    \
-		}                                                                                  \
-		*(volatile uint##bits##_t *)(m->base + off) = val;                                 \
-	}                                                                                          \
-	/* Like read, but -ENODEV when the register reads all ones (device gone). */              \
-	static inline int vdf_mmio_read##bits##_live(struct vdf_mmio *m, uint64_t off,             \
-						     uint##bits##_t *val)                          \
-	{                                                                                          \
-		*val = vdf_mmio_read##bits(m, off);                                                \
-		return *val == (uint##bits##_t)~0ull ? -ENODEV : 0;                                \
+#define VDF_MMIO_ACCESSORS(bits)                                                           \
+	static inline uint##bits##_t vdf_mmio_read##bits(struct vdf_mmio *m, uint64_t off) \
+	{                                                                                  \
+		if (!vdf_mmio_ok(m, off, bits / 8, 0))                                     \
+			return (uint##bits##_t) ~0ull;                                     \
+		if (VDF_UNLIKELY(m->hooks != NULL))                                        \
+			return (uint##bits##_t)m->hooks->read(m, off, bits / 8);           \
+		uint##bits##_t v = *(volatile uint##bits##_t *)(m->base + off);            \
+		vdf_rmb();                                                                 \
+		return v;                                                                  \
+	}                                                                                  \
+	static inline void vdf_mmio_write##bits(struct vdf_mmio *m, uint64_t off,          \
+						uint##bits##_t val)                        \
+	{                                                                                  \
+		if (!vdf_mmio_ok(m, off, bits / 8, 1))                                     \
+			return;                                                            \
+		vdf_wmb();                                                                 \
+		if (VDF_UNLIKELY(m->hooks != NULL)) {                                      \
+			m->hooks->write(m, off, bits / 8, val);                            \
+			return;                                                            \
+		}                                                                          \
+		*(volatile uint##bits##_t *)(m->base + off) = val;                         \
+	}                                                                                  \
+	/* Like read, but -ENODEV when the register reads all ones (device gone). */       \
+	static inline int vdf_mmio_read##bits##_live(struct vdf_mmio *m, uint64_t off,     \
+						     uint##bits##_t *val)                  \
+	{                                                                                  \
+		*val = vdf_mmio_read##bits(m, off);                                        \
+		return *val == (uint##bits##_t) ~0ull ? -ENODEV : 0;                       \
 	}
 
 VDF_MMIO_ACCESSORS(8)

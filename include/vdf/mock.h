@@ -25,14 +25,14 @@ struct vdf_mock;
 
 struct vdf_mock_config {
 	struct vdf_pci_id id;
-	uint64_t bar_size[6];	       /* 0 = not implemented */
-	int bar_is_io[6];	       /* I/O BAR: accessed with vdf_bar_read/write only */
+	uint64_t bar_size[6]; /* 0 = not implemented */
+	int bar_is_io[6];     /* I/O BAR: accessed with vdf_bar_read/write only */
 	unsigned irq_count[VDF_IRQ_KIND_COUNT];
 	int has_reset;
 };
 
-typedef uint64_t (*vdf_mock_read_fn)(struct vdf_mock *m, unsigned bar, uint64_t off,
-				     unsigned len, void *ctx);
+typedef uint64_t (*vdf_mock_read_fn)(struct vdf_mock *m, unsigned bar, uint64_t off, unsigned len,
+				     void *ctx);
 typedef void (*vdf_mock_write_fn)(struct vdf_mock *m, unsigned bar, uint64_t off, unsigned len,
 				  uint64_t val, void *ctx);
 typedef void (*vdf_mock_reset_fn)(struct vdf_mock *m, void *ctx);
@@ -48,8 +48,8 @@ void *vdf_mock_bar(struct vdf_mock *m, unsigned bar);
 
 /* Route accesses to [off, off+len) of a BAR through callbacks (either may be NULL
  * to fall back to plain memory for that direction). Later hooks take precedence. */
-int vdf_mock_hook(struct vdf_mock *m, unsigned bar, uint64_t off, uint64_t len,
-		  vdf_mock_read_fn rd, vdf_mock_write_fn wr, void *ctx) VDF_MUST_CHECK;
+int vdf_mock_hook(struct vdf_mock *m, unsigned bar, uint64_t off, uint64_t len, vdf_mock_read_fn rd,
+		  vdf_mock_write_fn wr, void *ctx) VDF_MUST_CHECK;
 void vdf_mock_on_reset(struct vdf_mock *m, vdf_mock_reset_fn fn, void *ctx);
 
 /* Device side of DMA: pointer to len bytes at iova if all of it is mapped,

@@ -13,10 +13,10 @@ const char *vdf_block_op_name(enum vdf_block_op op)
 	return (unsigned)op < VDF_ARRAY_SIZE(names) ? names[op] : "?";
 }
 
-#define REJECT(err, ...)                                                                           \
-	do {                                                                                       \
-		VDF_LOG_RL(LOG_WARNING, "block", bdev->name, __VA_ARGS__);                         \
-		return err;                                                                        \
+#define REJECT(err, ...)                                                   \
+	do {                                                               \
+		VDF_LOG_RL(LOG_WARNING, "block", bdev->name, __VA_ARGS__); \
+		return err;                                                \
 	} while (0)
 
 int vdf_block_validate(struct vdf_block_dev *bdev, const struct vdf_block_info *info,
@@ -46,8 +46,9 @@ int vdf_block_validate(struct vdf_block_dev *bdev, const struct vdf_block_info *
 	if (!req->nblocks)
 		REJECT(-EINVAL, "%s of zero blocks", vdf_block_op_name(req->op));
 	if (req->lba >= info->num_blocks || req->nblocks > info->num_blocks - req->lba)
-		REJECT(-ERANGE, "%s of %" PRIu32 " blocks at LBA %" PRIu64
-				" is past the end (%" PRIu64 " blocks)",
+		REJECT(-ERANGE,
+		       "%s of %" PRIu32 " blocks at LBA %" PRIu64 " is past the end (%" PRIu64
+		       " blocks)",
 		       vdf_block_op_name(req->op), req->nblocks, req->lba, info->num_blocks);
 	if (req->op != VDF_BLOCK_READ && req->op != VDF_BLOCK_WRITE)
 		return 0;
@@ -115,7 +116,7 @@ static int sync_simple(struct vdf_block_dev *bdev, enum vdf_block_op op, uint64_
 		       uint32_t nblocks, void *buf, struct vdf_dma_buf *dma)
 {
 	struct vdf_block_req req = {
-		.op = op, .lba = lba, .nblocks = nblocks, .buf = buf, .dma = dma};
+	    .op = op, .lba = lba, .nblocks = nblocks, .buf = buf, .dma = dma};
 
 	return vdf_block_sync(bdev, &req);
 }

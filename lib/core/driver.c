@@ -10,8 +10,7 @@
 
 const char *vdf_device_class_name(enum vdf_device_class c)
 {
-	static const char *const names[] = {"block", "net", "display", "usb-host", "input",
-					    "char"};
+	static const char *const names[] = {"block", "net", "display", "usb-host", "input", "char"};
 	return (unsigned)c < VDF_ARRAY_SIZE(names) ? names[c] : "?";
 }
 
@@ -100,8 +99,8 @@ int vdf_driver_route_irqs(struct vdf_driver_ctx *ctx)
 	return 0;
 }
 
-int vdf_driver_bind(const struct vdf_driver *drv, struct vdf_dev *dev,
-		    struct vdf_event_loop *loop, const void *config, struct vdf_driver_ctx *ctx)
+int vdf_driver_bind(const struct vdf_driver *drv, struct vdf_dev *dev, struct vdf_event_loop *loop,
+		    const void *config, struct vdf_driver_ctx *ctx)
 {
 	const struct vdf_driver_ops *ops = drv->ops;
 	struct vdf_pci_id id;

@@ -76,8 +76,7 @@ void vdf_event_loop_destroy(struct vdf_event_loop *loop)
 	free(loop);
 }
 
-int vdf_event_add_fd(struct vdf_event_loop *loop, int fd, uint32_t events, vdf_fd_cb cb,
-		     void *arg)
+int vdf_event_add_fd(struct vdf_event_loop *loop, int fd, uint32_t events, vdf_fd_cb cb, void *arg)
 {
 	struct epoll_event ev = {.events = events ? events : EPOLLIN};
 	struct watch *w;
@@ -133,7 +132,8 @@ static void timer_fired(int fd, uint32_t events, void *arg)
 
 static struct timespec ms_to_ts(uint64_t ms)
 {
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
 	return ts;
 }
 

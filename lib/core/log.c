@@ -12,7 +12,7 @@ static int log_level = LOG_INFO;
 
 static const char *level_name(int level)
 {
-	static const char *const names[] = {"emerg", "alert", "crit",   "error",
+	static const char *const names[] = {"emerg", "alert",  "crit", "error",
 					    "warn",  "notice", "info", "debug"};
 	if (level < 0 || level > LOG_DEBUG)
 		return "?";
@@ -61,8 +61,8 @@ void vdf_log(int level, const char *component, const char *dev, const char *fmt,
 	va_end(ap);
 }
 
-void vdf_log_ratelimited(struct vdf_ratelimit *rl, unsigned burst, int level,
-			 const char *component, const char *dev, const char *fmt, ...)
+void vdf_log_ratelimited(struct vdf_ratelimit *rl, unsigned burst, int level, const char *component,
+			 const char *dev, const char *fmt, ...)
 {
 	struct timespec now;
 	va_list ap;

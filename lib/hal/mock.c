@@ -10,9 +10,9 @@
 #include "vdf/irq.h"
 #include "vdf/mock.h"
 
-#define MOCK_MAX_HOOKS 64
+#define MOCK_MAX_HOOKS	64
 #define MOCK_MAX_FAULTS 16
-#define MOCK_MAX_MAPS 4096
+#define MOCK_MAX_MAPS	4096
 
 struct mock_hook {
 	unsigned bar;
@@ -147,8 +147,8 @@ static void mock_mmio_write(struct vdf_mmio *mmio, uint64_t off, unsigned len, u
 }
 
 static const struct vdf_mmio_hooks mock_mmio_hooks = {
-	.read = mock_mmio_read,
-	.write = mock_mmio_write,
+    .read = mock_mmio_read,
+    .write = mock_mmio_write,
 };
 
 static int mock_cfg_read(struct vdf_dev *dev, uint32_t off, void *buf, size_t len)
@@ -358,18 +358,18 @@ static void mock_close(struct vdf_dev *dev)
 }
 
 static const struct vdf_dev_ops mock_ops = {
-	.cfg_read = mock_cfg_read,
-	.cfg_write = mock_cfg_write,
-	.bar_info = mock_bar_info,
-	.bar_map = mock_bar_map,
-	.bar_rw = mock_bar_rw,
-	.dma_map = mock_dma_map,
-	.dma_unmap = mock_dma_unmap,
-	.irq_count = mock_irq_count,
-	.irq_set = mock_irq_set,
-	.irq_mask = mock_irq_mask,
-	.reset = mock_reset,
-	.close = mock_close,
+    .cfg_read = mock_cfg_read,
+    .cfg_write = mock_cfg_write,
+    .bar_info = mock_bar_info,
+    .bar_map = mock_bar_map,
+    .bar_rw = mock_bar_rw,
+    .dma_map = mock_dma_map,
+    .dma_unmap = mock_dma_unmap,
+    .irq_count = mock_irq_count,
+    .irq_set = mock_irq_set,
+    .irq_mask = mock_irq_mask,
+    .reset = mock_reset,
+    .close = mock_close,
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -424,8 +424,8 @@ void *vdf_mock_bar(struct vdf_mock *m, unsigned bar)
 	return bar < PCI_NUM_BARS ? m->bars[bar].mem : NULL;
 }
 
-int vdf_mock_hook(struct vdf_mock *m, unsigned bar, uint64_t off, uint64_t len,
-		  vdf_mock_read_fn rd, vdf_mock_write_fn wr, void *ctx)
+int vdf_mock_hook(struct vdf_mock *m, unsigned bar, uint64_t off, uint64_t len, vdf_mock_read_fn rd,
+		  vdf_mock_write_fn wr, void *ctx)
 {
 	if (bar >= PCI_NUM_BARS || !m->cfg.bar_size[bar] || off > m->cfg.bar_size[bar] ||
 	    len > m->cfg.bar_size[bar] - off)

@@ -22,7 +22,12 @@ struct blk_selftest_opts {
 int blk_selftest(struct vdf_block_dev *bdev, struct vdf_dev *dev,
 		 const struct blk_selftest_opts *o);
 
-enum blk_perf_pattern { BLK_PERF_RANDREAD, BLK_PERF_RANDWRITE, BLK_PERF_SEQREAD, BLK_PERF_SEQWRITE };
+enum blk_perf_pattern {
+	BLK_PERF_RANDREAD,
+	BLK_PERF_RANDWRITE,
+	BLK_PERF_SEQREAD,
+	BLK_PERF_SEQWRITE
+};
 
 struct blk_perf_opts {
 	enum blk_perf_pattern pattern;

@@ -71,13 +71,13 @@ static int perf_submit(struct perf_slot *sl)
 	struct perf_run *r = sl->run;
 	enum blk_perf_pattern p = r->o->pattern;
 	struct vdf_block_req req = {
-		.op = (p == BLK_PERF_RANDREAD || p == BLK_PERF_SEQREAD) ? VDF_BLOCK_READ
-									  : VDF_BLOCK_WRITE,
-		.nblocks = r->blocks_per_io,
-		.buf = sl->buf,
-		.dma = r->dma,
-		.cb = perf_done,
-		.cb_arg = sl,
+	    .op = (p == BLK_PERF_RANDREAD || p == BLK_PERF_SEQREAD) ? VDF_BLOCK_READ
+								    : VDF_BLOCK_WRITE,
+	    .nblocks = r->blocks_per_io,
+	    .buf = sl->buf,
+	    .dma = r->dma,
+	    .cb = perf_done,
+	    .cb_arg = sl,
 	};
 	uint64_t unit;
 	int rc;

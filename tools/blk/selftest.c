@@ -25,8 +25,7 @@ struct st {
 	int first_error;
 };
 
-static void check(struct st *s, int ok, const char *name, const char *fmt, ...)
-	VDF_PRINTF(4, 5);
+static void check(struct st *s, int ok, const char *name, const char *fmt, ...) VDF_PRINTF(4, 5);
 
 static void check(struct st *s, int ok, const char *name, const char *fmt, ...)
 {
@@ -95,8 +94,8 @@ struct planned_io {
 static int submit_rw(struct st *s, enum vdf_block_op op, uint64_t lba, uint32_t n, void *buf,
 		     struct vdf_dma_buf *dma)
 {
-	struct vdf_block_req req = {.op = op, .lba = lba, .nblocks = n, .buf = buf, .dma = dma,
-				    .cb = io_done, .cb_arg = s};
+	struct vdf_block_req req = {
+	    .op = op, .lba = lba, .nblocks = n, .buf = buf, .dma = dma, .cb = io_done, .cb_arg = s};
 	int rc = vdf_block_submit(s->bdev, &req);
 
 	if (!rc)
@@ -119,8 +118,9 @@ static void test_random_rw(struct st *s, struct vdf_dev *dev, const struct blk_s
 	int rc;
 
 	if (nslots < 2 || o->total_bytes / (SLOT_BYTES / 2) > nslots) {
-		check(s, 0, "random-write-read", "device of %" PRIu64 " blocks too small for %" PRIu64
-		      " bytes", s->info.num_blocks, o->total_bytes);
+		check(s, 0, "random-write-read",
+		      "device of %" PRIu64 " blocks too small for %" PRIu64 " bytes",
+		      s->info.num_blocks, o->total_bytes);
 		return;
 	}
 	slots = malloc(nslots * sizeof(*slots));
@@ -128,7 +128,8 @@ static void test_random_rw(struct st *s, struct vdf_dev *dev, const struct blk_s
 	expect = malloc(SLOT_BYTES);
 	rc = vdf_dma_alloc(dev, buf_stride * qd, VDF_DMA_BIDIRECTIONAL, &dma);
 	if (!slots || !plan || !expect || rc) {
-		check(s, 0, "random-write-read", "allocating buffers: %s", strerror(rc ? -rc : ENOMEM));
+		check(s, 0, "random-write-read", "allocating buffers: %s",
+		      strerror(rc ? -rc : ENOMEM));
 		goto out;
 	}
 	/* Random permutation of slots: requests never overlap. */
@@ -195,8 +196,8 @@ out:
 }
 
 /* Write a pattern, run `op` over it, expect zeros back. */
-static void test_zeroing(struct st *s, struct vdf_dev *dev, enum vdf_block_op op,
-			 const char *name, int must_zero)
+static void test_zeroing(struct st *s, struct vdf_dev *dev, enum vdf_block_op op, const char *name,
+			 int must_zero)
 {
 	uint32_t bs = s->info.block_size, n = 64;
 	uint64_t lba = s->info.num_blocks - 4 * n;
@@ -292,8 +293,7 @@ static void test_interrupts(struct st *s, struct vdf_dev *dev)
 	check(s, total > 0, "interrupts", "%" PRIu64 " %s interrupts delivered", total, kind);
 }
 
-int blk_selftest(struct vdf_block_dev *bdev, struct vdf_dev *dev,
-		 const struct blk_selftest_opts *o)
+int blk_selftest(struct vdf_block_dev *bdev, struct vdf_dev *dev, const struct blk_selftest_opts *o)
 {
 	struct st s = {.bdev = bdev};
 	int rc;
@@ -311,8 +311,8 @@ int blk_selftest(struct vdf_block_dev *bdev, struct vdf_dev *dev,
 		test_zeroing(&s, dev, VDF_BLOCK_DISCARD, "discard", s.info.discard_zeroes);
 	test_bad_requests(&s, dev);
 	test_interrupts(&s, dev);
-	printf("selftest: %d check(s) failed; stats: %" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64
-	       " errors\n",
+	printf("selftest: %d check(s) failed; stats: %" PRIu64 " reads, %" PRIu64
+	       " writes, %" PRIu64 " errors\n",
 	       s.failed, bdev->stats.reads, bdev->stats.writes, bdev->stats.errors);
 	return s.failed;
 }

@@ -16,26 +16,26 @@
 #include "vdf/common.h"
 
 /* 3.1 Controller registers (offsets in BAR0) */
-#define NVME_REG_CAP 0x00   /* Controller Capabilities, 64-bit */
-#define NVME_REG_VS 0x08    /* Version */
-#define NVME_REG_INTMS 0x0c /* Interrupt Mask Set (INTx/MSI only) */
-#define NVME_REG_INTMC 0x10 /* Interrupt Mask Clear */
-#define NVME_REG_CC 0x14    /* Controller Configuration */
-#define NVME_REG_CSTS 0x1c  /* Controller Status */
-#define NVME_REG_NSSR 0x20  /* NVM Subsystem Reset */
-#define NVME_REG_AQA 0x24   /* Admin Queue Attributes */
-#define NVME_REG_ASQ 0x28   /* Admin SQ Base Address, 64-bit */
-#define NVME_REG_ACQ 0x30   /* Admin CQ Base Address, 64-bit */
-#define NVME_REG_DBS 0x1000 /* first doorbell */
+#define NVME_REG_CAP   0x00   /* Controller Capabilities, 64-bit */
+#define NVME_REG_VS    0x08   /* Version */
+#define NVME_REG_INTMS 0x0c   /* Interrupt Mask Set (INTx/MSI only) */
+#define NVME_REG_INTMC 0x10   /* Interrupt Mask Clear */
+#define NVME_REG_CC    0x14   /* Controller Configuration */
+#define NVME_REG_CSTS  0x1c   /* Controller Status */
+#define NVME_REG_NSSR  0x20   /* NVM Subsystem Reset */
+#define NVME_REG_AQA   0x24   /* Admin Queue Attributes */
+#define NVME_REG_ASQ   0x28   /* Admin SQ Base Address, 64-bit */
+#define NVME_REG_ACQ   0x30   /* Admin CQ Base Address, 64-bit */
+#define NVME_REG_DBS   0x1000 /* first doorbell */
 
 /* CAP */
-#define NVME_CAP_MQES GENMASK64(15, 0) /* max queue entries, 0-based */
-#define NVME_CAP_CQR BIT64(16)		/* contiguous queues required */
-#define NVME_CAP_TO GENMASK64(31, 24)	/* ready timeout, 500 ms units */
-#define NVME_CAP_DSTRD GENMASK64(35, 32) /* doorbell stride: 4 << DSTRD bytes */
-#define NVME_CAP_CSS_NVM BIT64(37)
-#define NVME_CAP_MPSMIN GENMASK64(51, 48) /* min page size 2^(12+MPSMIN) */
-#define NVME_CAP_MPSMAX GENMASK64(55, 52)
+#define NVME_CAP_MQES	    GENMASK64(15, 0)  /* max queue entries, 0-based */
+#define NVME_CAP_CQR	    BIT64(16)	      /* contiguous queues required */
+#define NVME_CAP_TO	    GENMASK64(31, 24) /* ready timeout, 500 ms units */
+#define NVME_CAP_DSTRD	    GENMASK64(35, 32) /* doorbell stride: 4 << DSTRD bytes */
+#define NVME_CAP_CSS_NVM    BIT64(37)
+#define NVME_CAP_MPSMIN	    GENMASK64(51, 48) /* min page size 2^(12+MPSMIN) */
+#define NVME_CAP_MPSMAX	    GENMASK64(55, 52)
 #define NVME_CAP_TO_UNIT_MS 500u
 
 /* VS */
@@ -43,26 +43,26 @@
 #define NVME_VS_MNR GENMASK(15, 8)
 
 /* CC */
-#define NVME_CC_EN BIT(0)
-#define NVME_CC_CSS GENMASK(6, 4)
-#define NVME_CC_CSS_NVM 0u
-#define NVME_CC_MPS GENMASK(10, 7) /* page size 2^(12+MPS) */
-#define NVME_CC_AMS GENMASK(13, 11)
-#define NVME_CC_SHN GENMASK(15, 14)
+#define NVME_CC_EN	   BIT(0)
+#define NVME_CC_CSS	   GENMASK(6, 4)
+#define NVME_CC_CSS_NVM	   0u
+#define NVME_CC_MPS	   GENMASK(10, 7) /* page size 2^(12+MPS) */
+#define NVME_CC_AMS	   GENMASK(13, 11)
+#define NVME_CC_SHN	   GENMASK(15, 14)
 #define NVME_CC_SHN_NORMAL 1u
-#define NVME_CC_IOSQES GENMASK(19, 16) /* log2 of SQ entry size */
-#define NVME_CC_IOCQES GENMASK(23, 20) /* log2 of CQ entry size */
+#define NVME_CC_IOSQES	   GENMASK(19, 16) /* log2 of SQ entry size */
+#define NVME_CC_IOCQES	   GENMASK(23, 20) /* log2 of CQ entry size */
 
 /* CSTS */
-#define NVME_CSTS_RDY BIT(0)
-#define NVME_CSTS_CFS BIT(1) /* controller fatal status */
-#define NVME_CSTS_SHST GENMASK(3, 2)
+#define NVME_CSTS_RDY		BIT(0)
+#define NVME_CSTS_CFS		BIT(1) /* controller fatal status */
+#define NVME_CSTS_SHST		GENMASK(3, 2)
 #define NVME_CSTS_SHST_COMPLETE 2u
-#define NVME_CSTS_NSSRO BIT(4)
+#define NVME_CSTS_NSSRO		BIT(4)
 
 /* AQA: sizes are 0-based */
-#define NVME_AQA_ASQS GENMASK(11, 0)
-#define NVME_AQA_ACQS GENMASK(27, 16)
+#define NVME_AQA_ASQS	     GENMASK(11, 0)
+#define NVME_AQA_ACQS	     GENMASK(27, 16)
 #define NVME_ADMIN_QUEUE_MAX 4096u
 
 /* Doorbell of queue y: SQ tail at 2y, CQ head at 2y+1, in units of the stride. */
@@ -99,118 +99,118 @@ struct nvme_cpl {
 	uint16_t status; /* P[0], SC[8:1], SCT[11:9], CRD[13:12], M[14], DNR[15] */
 };
 
-#define NVME_CPL_P BIT(0)
-#define NVME_CPL_SC GENMASK(8, 1)
+#define NVME_CPL_P   BIT(0)
+#define NVME_CPL_SC  GENMASK(8, 1)
 #define NVME_CPL_SCT GENMASK(11, 9)
 #define NVME_CPL_CRD GENMASK(13, 12)
-#define NVME_CPL_M BIT(14)
+#define NVME_CPL_M   BIT(14)
 #define NVME_CPL_DNR BIT(15)
 
 #define NVME_SQE_SIZE_LOG2 6u
 #define NVME_CQE_SIZE_LOG2 4u
 
 /* Status code types (4.6.1.2) */
-#define NVME_SCT_GENERIC 0x0
+#define NVME_SCT_GENERIC      0x0
 #define NVME_SCT_CMD_SPECIFIC 0x1
-#define NVME_SCT_MEDIA 0x2
-#define NVME_SCT_PATH 0x3
-#define NVME_SCT_VENDOR 0x7
+#define NVME_SCT_MEDIA	      0x2
+#define NVME_SCT_PATH	      0x3
+#define NVME_SCT_VENDOR	      0x7
 
 /* Generic command status (4.6.1.2.1) */
-#define NVME_SC_SUCCESS 0x00
-#define NVME_SC_INVALID_OPCODE 0x01
-#define NVME_SC_INVALID_FIELD 0x02
-#define NVME_SC_CID_CONFLICT 0x03
+#define NVME_SC_SUCCESS		    0x00
+#define NVME_SC_INVALID_OPCODE	    0x01
+#define NVME_SC_INVALID_FIELD	    0x02
+#define NVME_SC_CID_CONFLICT	    0x03
 #define NVME_SC_DATA_TRANSFER_ERROR 0x04
-#define NVME_SC_POWER_LOSS 0x05
-#define NVME_SC_INTERNAL 0x06
-#define NVME_SC_ABORT_REQ 0x07
-#define NVME_SC_ABORT_SQ_DELETED 0x08
-#define NVME_SC_FUSED_FAIL 0x09
-#define NVME_SC_FUSED_MISSING 0x0a
-#define NVME_SC_INVALID_NS 0x0b
-#define NVME_SC_CMD_SEQ_ERROR 0x0c
-#define NVME_SC_PRP_OFFSET_INVALID 0x13
-#define NVME_SC_OPERATION_DENIED 0x15
-#define NVME_SC_LBA_RANGE 0x80
-#define NVME_SC_CAP_EXCEEDED 0x81
-#define NVME_SC_NS_NOT_READY 0x82
+#define NVME_SC_POWER_LOSS	    0x05
+#define NVME_SC_INTERNAL	    0x06
+#define NVME_SC_ABORT_REQ	    0x07
+#define NVME_SC_ABORT_SQ_DELETED    0x08
+#define NVME_SC_FUSED_FAIL	    0x09
+#define NVME_SC_FUSED_MISSING	    0x0a
+#define NVME_SC_INVALID_NS	    0x0b
+#define NVME_SC_CMD_SEQ_ERROR	    0x0c
+#define NVME_SC_PRP_OFFSET_INVALID  0x13
+#define NVME_SC_OPERATION_DENIED    0x15
+#define NVME_SC_LBA_RANGE	    0x80
+#define NVME_SC_CAP_EXCEEDED	    0x81
+#define NVME_SC_NS_NOT_READY	    0x82
 
 /* Command specific status (4.6.1.2.2) */
-#define NVME_SC_CQ_INVALID 0x00
-#define NVME_SC_QID_INVALID 0x01
-#define NVME_SC_QUEUE_SIZE 0x02
-#define NVME_SC_ABORT_LIMIT 0x03
-#define NVME_SC_ASYNC_LIMIT 0x05
-#define NVME_SC_INVALID_VECTOR 0x08
-#define NVME_SC_INVALID_LOG_PAGE 0x09
-#define NVME_SC_INVALID_FORMAT 0x0a
+#define NVME_SC_CQ_INVALID	       0x00
+#define NVME_SC_QID_INVALID	       0x01
+#define NVME_SC_QUEUE_SIZE	       0x02
+#define NVME_SC_ABORT_LIMIT	       0x03
+#define NVME_SC_ASYNC_LIMIT	       0x05
+#define NVME_SC_INVALID_VECTOR	       0x08
+#define NVME_SC_INVALID_LOG_PAGE       0x09
+#define NVME_SC_INVALID_FORMAT	       0x0a
 #define NVME_SC_INVALID_QUEUE_DELETION 0x0c
-#define NVME_SC_CONFLICTING_ATTRS 0x80
-#define NVME_SC_READ_ONLY 0x82
+#define NVME_SC_CONFLICTING_ATTRS      0x80
+#define NVME_SC_READ_ONLY	       0x82
 
 /* Media and data integrity errors (4.6.1.2.3) */
-#define NVME_SC_WRITE_FAULT 0x80
-#define NVME_SC_READ_ERROR 0x81
-#define NVME_SC_GUARD_CHECK 0x82
-#define NVME_SC_APPTAG_CHECK 0x83
-#define NVME_SC_REFTAG_CHECK 0x84
-#define NVME_SC_COMPARE_FAILED 0x85
-#define NVME_SC_ACCESS_DENIED 0x86
+#define NVME_SC_WRITE_FAULT	0x80
+#define NVME_SC_READ_ERROR	0x81
+#define NVME_SC_GUARD_CHECK	0x82
+#define NVME_SC_APPTAG_CHECK	0x83
+#define NVME_SC_REFTAG_CHECK	0x84
+#define NVME_SC_COMPARE_FAILED	0x85
+#define NVME_SC_ACCESS_DENIED	0x86
 #define NVME_SC_UNWRITTEN_BLOCK 0x87
 
 /* Admin command opcodes (5) */
-#define NVME_ADMIN_DELETE_SQ 0x00
-#define NVME_ADMIN_CREATE_SQ 0x01
+#define NVME_ADMIN_DELETE_SQ	0x00
+#define NVME_ADMIN_CREATE_SQ	0x01
 #define NVME_ADMIN_GET_LOG_PAGE 0x02
-#define NVME_ADMIN_DELETE_CQ 0x04
-#define NVME_ADMIN_CREATE_CQ 0x05
-#define NVME_ADMIN_IDENTIFY 0x06
-#define NVME_ADMIN_ABORT 0x08
+#define NVME_ADMIN_DELETE_CQ	0x04
+#define NVME_ADMIN_CREATE_CQ	0x05
+#define NVME_ADMIN_IDENTIFY	0x06
+#define NVME_ADMIN_ABORT	0x08
 #define NVME_ADMIN_SET_FEATURES 0x09
 #define NVME_ADMIN_GET_FEATURES 0x0a
 
 /* NVM command set opcodes */
-#define NVME_CMD_FLUSH 0x00
-#define NVME_CMD_WRITE 0x01
-#define NVME_CMD_READ 0x02
+#define NVME_CMD_FLUSH	      0x00
+#define NVME_CMD_WRITE	      0x01
+#define NVME_CMD_READ	      0x02
 #define NVME_CMD_WRITE_ZEROES 0x08
-#define NVME_CMD_DSM 0x09
+#define NVME_CMD_DSM	      0x09
 
 /* Create I/O CQ / SQ (5.4, 5.5) */
-#define NVME_QUEUE_QID GENMASK(15, 0)
+#define NVME_QUEUE_QID	 GENMASK(15, 0)
 #define NVME_QUEUE_QSIZE GENMASK(31, 16) /* 0-based */
-#define NVME_CQ_PC BIT(0)
-#define NVME_CQ_IEN BIT(1)
-#define NVME_CQ_IV GENMASK(31, 16)
-#define NVME_SQ_PC BIT(0)
-#define NVME_SQ_CQID GENMASK(31, 16)
+#define NVME_CQ_PC	 BIT(0)
+#define NVME_CQ_IEN	 BIT(1)
+#define NVME_CQ_IV	 GENMASK(31, 16)
+#define NVME_SQ_PC	 BIT(0)
+#define NVME_SQ_CQID	 GENMASK(31, 16)
 
 /* Abort (5.1): cdw10 SQID[15:0], CID[31:16] */
 #define NVME_ABORT_SQID GENMASK(15, 0)
-#define NVME_ABORT_CID GENMASK(31, 16)
+#define NVME_ABORT_CID	GENMASK(31, 16)
 
 /* Identify (5.15): CNS in cdw10[7:0] */
-#define NVME_ID_CNS_NS 0x00
-#define NVME_ID_CNS_CTRL 0x01
+#define NVME_ID_CNS_NS		   0x00
+#define NVME_ID_CNS_CTRL	   0x01
 #define NVME_ID_CNS_NS_ACTIVE_LIST 0x02
-#define NVME_ID_ACTIVE_LIST_MAX 1024u
+#define NVME_ID_ACTIVE_LIST_MAX	   1024u
 
 /* Features (5.21) */
 #define NVME_FEAT_VOLATILE_WC 0x06
-#define NVME_FEAT_NUM_QUEUES 0x07
-#define NVME_FEAT_NSQ GENMASK(15, 0) /* 0-based */
-#define NVME_FEAT_NCQ GENMASK(31, 16)
+#define NVME_FEAT_NUM_QUEUES  0x07
+#define NVME_FEAT_NSQ	      GENMASK(15, 0) /* 0-based */
+#define NVME_FEAT_NCQ	      GENMASK(31, 16)
 
 /* Read / Write / Write Zeroes: cdw10-11 SLBA, cdw12 */
-#define NVME_RW_NLB GENMASK(15, 0) /* 0-based */
-#define NVME_RW_DEAC BIT(25)	   /* write zeroes: deallocate */
-#define NVME_RW_FUA BIT(30)
+#define NVME_RW_NLB	   GENMASK(15, 0) /* 0-based */
+#define NVME_RW_DEAC	   BIT(25)	  /* write zeroes: deallocate */
+#define NVME_RW_FUA	   BIT(30)
 #define NVME_RW_MAX_BLOCKS 65536u
 
 /* Dataset Management: cdw10 NR[7:0] 0-based, cdw11 AD (deallocate) bit 2 */
-#define NVME_DSM_NR GENMASK(7, 0)
-#define NVME_DSM_AD BIT(2)
+#define NVME_DSM_NR	    GENMASK(7, 0)
+#define NVME_DSM_AD	    BIT(2)
 #define NVME_DSM_MAX_RANGES 256u
 
 struct nvme_dsm_range {
@@ -251,9 +251,9 @@ struct nvme_id_ctrl {
 	uint8_t rsvd540[3556];
 };
 
-#define NVME_ONCS_DSM BIT(2)
+#define NVME_ONCS_DSM	       BIT(2)
 #define NVME_ONCS_WRITE_ZEROES BIT(3)
-#define NVME_VWC_PRESENT BIT(0)
+#define NVME_VWC_PRESENT       BIT(0)
 
 /* 5.15.2.2 Identify Namespace data structure (4096 bytes) */
 struct nvme_lbaf {
@@ -281,8 +281,8 @@ struct nvme_id_ns {
 	uint8_t rsvd192[3904];
 };
 
-#define NVME_NS_FLBAS_FMT GENMASK(3, 0)
-#define NVME_NS_DLFEAT_READ GENMASK(2, 0) /* what deallocated blocks read as */
+#define NVME_NS_FLBAS_FMT     GENMASK(3, 0)
+#define NVME_NS_DLFEAT_READ   GENMASK(2, 0) /* what deallocated blocks read as */
 #define NVME_NS_DLFEAT_ZEROES 1u
 
 static_assert(sizeof(struct nvme_cmd) == 64, "SQ entry is 64 bytes");
