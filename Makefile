@@ -66,6 +66,12 @@ $(BUILD)/bin/vdfctl: $(BUILD)/obj/tools/vdfctl/vdfctl.o $(BUILD)/libvdf-manager.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The grant launcher starts drivers the way the manager does (manager/spawn.c).
+$(BUILD)/bin/vdf-grant-launch: $(BUILD)/obj/tests/drivers/vdf-grant-launch.o \
+			       $(BUILD)/libvdf-manager.a $(LIBVDF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # Test drivers (e.g. the rogue driver for sandbox tests): one file each.
 $(BUILD)/bin/%: $(BUILD)/obj/tests/drivers/%.o $(LIBVDF)
 	@mkdir -p $(dir $@)

@@ -2,9 +2,12 @@
 /*
  * vdf-nvme: the NVMe driver as a stand-alone program for development and
  * tests. It opens the device through VFIO itself (`--pci`); under the device
- * manager the same driver receives granted fds instead.
+ * manager the same driver receives granted fds instead (`--grant-fd N`: the
+ * grant socket, see vdf/grant.h), then locks itself down (vdf/sandbox.h)
+ * before it touches the device.
  *
  *   vdf-nvme --pci 0000:00:04.0 identify
+ *   vdf-nvme --grant-fd 3 serve      (under the manager: heartbeats until STOP)
  *   vdf-nvme --pci 0000:00:04.0 selftest [--mib 64] [--seed N]
  *   vdf-nvme --pci 0000:00:04.0 perf --rw randread --bs 4096 --qd 32 --seconds 5
  *   vdf-nvme --pci 0000:00:04.0 --lba 100 write < data   (whole blocks from stdin)
@@ -16,15 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "../../tools/blk/blk_tools.h"
 #include "nvme_driver.h"
+#include "vdf/grant.h"
 #include "vdf/irq.h"
 #include "vdf/log.h"
+#include "vdf/sandbox.h"
 
 struct cli {
 	const char *pci;
+	int grant_fd; /* -1: stand-alone (--pci) */
 	const char *cmd;
 	struct nvme_opts nvme;
 	unsigned nsid;
@@ -38,15 +45,20 @@ struct cli {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vdf-nvme --pci ADDR [options] COMMAND\n"
+		"usage: vdf-nvme {--pci ADDR | --grant-fd N} [options] COMMAND\n"
 		"commands:\n"
 		"  identify            controller and namespace data\n"
 		"  selftest            data-integrity and error-path checks (prints PASS/FAIL)\n"
 		"  perf                latency/throughput at a queue depth\n"
 		"  write               write stdin (whole blocks) at --lba\n"
 		"  read                write --count blocks from --lba to stdout\n"
+		"  serve               (with --grant-fd) run until the manager says STOP or\n"
+		"                      closes the socket, sending heartbeats and answering\n"
+		"                      PING and CHECK (checksum of blocks read)\n"
 		"options:\n"
 		"  --pci ADDR          PCI function bound to vfio-pci (e.g. 0000:00:04.0)\n"
+		"  --grant-fd N        take the device granted on socket fd N (the manager's\n"
+		"                      way) and run sandboxed\n"
 		"  --polled            poll for completions instead of using interrupts\n"
 		"  --queues N          I/O queue pairs (default: one per CPU)\n"
 		"  --depth N           entries per I/O queue (default 256)\n"
@@ -84,7 +96,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		{"seconds", required_argument, 0, 'S'}, {"span", required_argument, 0, 'a'},
 		{"json", no_argument, 0, 'j'},	      {"verbose", no_argument, 0, 'v'},
 		{"lba", required_argument, 0, 'l'},   {"count", required_argument, 0, 'c'},
-		{"help", no_argument, 0, 'h'},	      {0, 0, 0, 0},
+		{"help", no_argument, 0, 'h'},	      {"grant-fd", required_argument, 0, 'G'},
+		{0, 0, 0, 0},
 	};
 	uint64_t v = 0;
 	int o, qd_set = 0;
@@ -151,6 +164,9 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case 'c':
 			c->count = v;
 			break;
+		case 'G':
+			c->grant_fd = v <= 1024 ? (int)v : -1;
+			break;
 		case 'v':
 			vdf_log_set_level(LOG_DEBUG);
 			break;
@@ -166,7 +182,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		c->st.queue_depth = 8;
 	if (!c->perf.seed)
 		c->perf.seed = c->st.seed;
-	if (optind != argc - 1 || !c->pci) {
+	/* Exactly one way to get the device: --pci or --grant-fd. */
+	if (optind != argc - 1 || (c->pci != NULL) == (c->grant_fd >= 0)) {
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -274,6 +291,138 @@ static int run_perf(struct cli *cli, struct nvme_ns *ns, struct vdf_dev *dev)
 	return r.errors ? -EIO : 0;
 }
 
+/* What a driver reports in its heartbeats: interrupts and block I/O counters. */
+struct serve {
+	struct vdf_driver_ctx *ctx;
+	struct nvme_ctrlr *c;
+	struct vdf_event_loop *loop;
+	int sock;
+	uint64_t seq;
+	int rc;
+};
+
+static int send_heartbeat(struct serve *sv, uint64_t cookie)
+{
+	struct vdf_grant_msg m = {.type = VDF_MSG_HEARTBEAT};
+
+	m.u.hb.seq = ++sv->seq;
+	m.u.hb.cookie = cookie;
+	m.u.hb.irqs = sv->ctx->irq_events;
+	for (unsigned i = 0; i < sv->c->nns; i++) {
+		const struct vdf_block_stats *st = &sv->c->ns[i].bdev.stats;
+
+		m.u.hb.ios +=
+		    st->reads + st->writes + st->flushes + st->discards + st->write_zeroes;
+		m.u.hb.bytes += st->bytes_read + st->bytes_written;
+		m.u.hb.errors += st->errors;
+	}
+	return vdf_grant_msg_send(sv->sock, &m);
+}
+
+/* CHECK: read blocks of the first namespace and answer their checksum. */
+static void serve_check(struct serve *sv, const struct vdf_check *req)
+{
+	struct vdf_grant_msg m = {.type = VDF_MSG_CHECK_RESULT};
+	struct nvme_ns *ns = sv->c->nns ? &sv->c->ns[0] : NULL;
+	uint64_t lba = req->lba, sum = VDF_GRANT_CHECKSUM_INIT;
+	uint32_t left = req->nblocks, chunk;
+	struct vdf_dma_buf *dma = NULL;
+	int rc = -ENODEV;
+
+	m.u.check = *req;
+	if (!ns)
+		goto out;
+	chunk = VDF_MAX(sv->c->max_xfer / ns->block_size, 1u);
+	rc = vdf_dma_alloc(sv->ctx->dev, (size_t)chunk * ns->block_size, VDF_DMA_FROM_DEVICE, &dma);
+	while (!rc && left) {
+		uint32_t n = VDF_MIN(chunk, left);
+
+		rc = vdf_block_read(&ns->bdev, lba, n, dma->va, dma);
+		if (!rc)
+			sum = vdf_grant_checksum(sum, dma->va, (size_t)n * ns->block_size);
+		lba += n;
+		left -= n;
+	}
+	vdf_dma_free(dma);
+out:
+	m.u.check.status = rc;
+	m.u.check.checksum = rc ? 0 : sum;
+	if (vdf_grant_msg_send(sv->sock, &m))
+		vdf_event_loop_stop(sv->loop);
+}
+
+static void serve_heartbeat(struct vdf_timer *t, void *arg)
+{
+	struct serve *sv = arg;
+
+	(void)t;
+	if (send_heartbeat(sv, 0))
+		vdf_event_loop_stop(sv->loop); /* the manager is gone */
+}
+
+static void serve_message(int fd, uint32_t events, void *arg)
+{
+	struct serve *sv = arg;
+	struct vdf_grant_msg m;
+	int rc;
+
+	(void)fd;
+	(void)events;
+	while ((rc = vdf_grant_msg_recv(sv->sock, &m, MSG_DONTWAIT)) != -EAGAIN) {
+		if (rc == -EPIPE) {
+			vdf_log(LOG_INFO, "nvme", sv->c->name,
+				"manager closed the socket: stopping");
+			vdf_event_loop_stop(sv->loop);
+			return;
+		}
+		if (rc) {
+			vdf_log(LOG_WARNING, "nvme", sv->c->name,
+				"bad message from the manager: %s", strerror(-rc));
+			continue;
+		}
+		if (m.type == VDF_MSG_PING && send_heartbeat(sv, m.u.ping_cookie)) {
+			vdf_event_loop_stop(sv->loop);
+			return;
+		}
+		if (m.type == VDF_MSG_CHECK)
+			serve_check(sv, &m.u.check);
+		if (m.type == VDF_MSG_STOP) {
+			vdf_log(LOG_INFO, "nvme", sv->c->name, "STOP from the manager (reason %u)",
+				m.u.stop_reason);
+			vdf_event_loop_stop(sv->loop);
+			return;
+		}
+	}
+}
+
+/* Serve until the manager says STOP or goes away. */
+static int run_serve(struct cli *cli, struct vdf_driver_ctx *ctx, struct vdf_event_loop *loop,
+		     const struct vdf_grant *g)
+{
+	struct serve sv = {
+	    .ctx = ctx, .c = nvme_driver_ctrlr(ctx), .loop = loop, .sock = cli->grant_fd};
+	struct vdf_timer *t = NULL;
+	int rc;
+
+	rc = vdf_event_add_fd(loop, sv.sock, 0, serve_message, &sv);
+	if (rc)
+		return rc;
+	if (g->heartbeat_ms) {
+		rc = vdf_timer_start(loop, g->heartbeat_ms, g->heartbeat_ms, serve_heartbeat, &sv,
+				     &t);
+		if (rc)
+			goto out_del;
+	}
+	/* The first heartbeat says "up and serving". */
+	rc = send_heartbeat(&sv, 0);
+	if (!rc)
+		rc = vdf_event_loop_run(loop);
+	vdf_timer_stop(t);
+out_del:
+	(void)vdf_event_del_fd(loop, sv.sock);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct vdf_event_loop *loop = NULL;
@@ -281,23 +430,36 @@ int main(int argc, char **argv)
 	struct vdf_dev *dev = NULL;
 	struct nvme_ctrlr *c;
 	struct nvme_ns *ns;
-	struct cli cli = {0};
+	struct cli cli = {.grant_fd = -1};
+	struct vdf_grant grant;
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_args(argc, argv, &cli))
 		return 2;
 	if (strcmp(cli.cmd, "identify") && strcmp(cli.cmd, "selftest") && strcmp(cli.cmd, "perf") &&
-	    strcmp(cli.cmd, "read") && strcmp(cli.cmd, "write")) {
-		fprintf(stderr, "vdf-nvme: unknown command '%s'\n", cli.cmd);
+	    strcmp(cli.cmd, "read") && strcmp(cli.cmd, "write") &&
+	    (strcmp(cli.cmd, "serve") || cli.grant_fd < 0)) {
+		fprintf(stderr, "vdf-nvme: unknown command '%s'%s\n", cli.cmd,
+			strcmp(cli.cmd, "serve") ? "" : " (serve needs --grant-fd)");
 		return 2;
 	}
 	rc = vdf_event_loop_create(&loop);
 	if (rc)
 		goto out;
-	rc = vdf_vfio_open_pci(cli.pci, &dev);
-	if (rc)
-		goto out_loop;
+	if (cli.grant_fd >= 0) {
+		/* Everything this process will ever hold arrives here; then lock down. */
+		rc = vdf_grant_accept(cli.grant_fd, &grant, &dev);
+		if (rc)
+			goto out_loop;
+		rc = vdf_sandbox_lockdown();
+		if (rc)
+			goto out_close;
+	} else {
+		rc = vdf_vfio_open_pci(cli.pci, &dev);
+		if (rc)
+			goto out_loop;
+	}
 	rc = vdf_driver_bind(&nvme_driver, dev, loop, &cli.nvme, &ctx);
 	if (rc)
 		goto out_close;
@@ -305,6 +467,8 @@ int main(int argc, char **argv)
 	ns = pick_ns(c, cli.nsid);
 	if (!strcmp(cli.cmd, "identify")) {
 		print_identify(c);
+	} else if (!strcmp(cli.cmd, "serve")) {
+		rc = run_serve(&cli, &ctx, loop, &grant);
 	} else if (!ns) {
 		fprintf(stderr, "vdf-nvme: no usable namespace%s\n", cli.nsid ? " with that ID" : "");
 		rc = -ENOENT;

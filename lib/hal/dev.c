@@ -16,6 +16,32 @@ void vdf_dev_init_common(struct vdf_dev *dev, const struct vdf_dev_ops *ops, con
 	dev->ops = ops;
 	dev->backend = backend;
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	vdf_rights_all(&dev->rights);
+}
+
+void vdf_rights_all(struct vdf_rights *r)
+{
+	r->bars = GENMASK(PCI_NUM_BARS - 1, 0);
+	r->io_bars = GENMASK(PCI_NUM_BARS - 1, 0);
+	r->dma_window = UINT64_MAX;
+	r->irq_kinds = GENMASK(VDF_IRQ_KIND_COUNT - 1, 0);
+	r->irq_max_vectors = VDF_IRQ_MAX_VECTORS;
+	r->flags = VDF_RIGHTS_FLAGS_ALL;
+}
+
+void vdf_dev_rights(const struct vdf_dev *dev, struct vdf_rights *out)
+{
+	*out = dev->rights;
+}
+
+void vdf_dev_restrict(struct vdf_dev *dev, const struct vdf_rights *r)
+{
+	dev->rights.bars &= r->bars;
+	dev->rights.io_bars &= r->io_bars;
+	dev->rights.dma_window = VDF_MIN(dev->rights.dma_window, r->dma_window);
+	dev->rights.irq_kinds &= r->irq_kinds;
+	dev->rights.irq_max_vectors = VDF_MIN(dev->rights.irq_max_vectors, r->irq_max_vectors);
+	dev->rights.flags &= r->flags;
 }
 
 void vdf_dev_close(struct vdf_dev *dev)
@@ -43,8 +69,44 @@ int vdf_cfg_read(struct vdf_dev *dev, uint32_t off, void *buf, size_t len)
 	return dev->ops->cfg_read(dev, off, buf, len);
 }
 
+/*
+ * Without VDF_RIGHT_CFG_WRITE a driver may only flip the enable bits of PCI
+ * COMMAND, and only those its other rights cover: bus mastering needs a DMA
+ * window, memory/I-O decoding a granted BAR of that kind.
+ */
+static int cfg_write_allowed(struct vdf_dev *dev, uint32_t off, const void *buf, size_t len)
+{
+	const struct vdf_rights *r = &dev->rights;
+	uint16_t cmd, want, changed, allowed = 0;
+	int rc;
+
+	if (r->flags & VDF_RIGHT_CFG_WRITE)
+		return 0;
+	if (off != PCI_COMMAND || len != 2)
+		return -EACCES;
+	rc = dev->ops->cfg_read(dev, PCI_COMMAND, &cmd, sizeof(cmd));
+	if (rc)
+		return rc;
+	memcpy(&want, buf, sizeof(want));
+	if (r->dma_window)
+		allowed |= PCI_COMMAND_MASTER;
+	if (r->bars)
+		allowed |= PCI_COMMAND_MEMORY;
+	if (r->io_bars)
+		allowed |= PCI_COMMAND_IO;
+	changed = cmd ^ want;
+	return (changed & ~allowed) ? -EACCES : 0;
+}
+
 int vdf_cfg_write(struct vdf_dev *dev, uint32_t off, const void *buf, size_t len)
 {
+	int rc = cfg_write_allowed(dev, off, buf, len);
+
+	if (rc) {
+		VDF_LOG_RL(LOG_WARNING, "hal", dev->name,
+			   "config write of %zu byte(s) at 0x%x refused: not granted", len, off);
+		return rc;
+	}
 	return dev->ops->cfg_write(dev, off, buf, len);
 }
 
@@ -129,6 +191,10 @@ int vdf_bar_map(struct vdf_dev *dev, unsigned bar, struct vdf_mmio *mmio)
 {
 	if (bar >= PCI_NUM_BARS)
 		return -EINVAL;
+	if (!(dev->rights.bars & BIT(bar))) {
+		vdf_log(LOG_WARNING, "hal", dev->name, "mapping BAR%u refused: not granted", bar);
+		return -EACCES;
+	}
 	return dev->ops->bar_map(dev, bar, mmio);
 }
 
@@ -139,6 +205,11 @@ static int bar_rw(struct vdf_dev *dev, unsigned bar, uint64_t off, void *buf, si
 		return -EINVAL;
 	if ((len != 1 && len != 2 && len != 4) || (off & (len - 1)))
 		return -EINVAL;
+	if (!((dev->rights.bars | dev->rights.io_bars) & BIT(bar))) {
+		VDF_LOG_RL(LOG_WARNING, "hal", dev->name, "access to BAR%u refused: not granted",
+			   bar);
+		return -EACCES;
+	}
 	return dev->ops->bar_rw(dev, bar, off, buf, len, write);
 }
 

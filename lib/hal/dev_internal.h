@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "vdf/dma.h"
+#include "vdf/grant.h"
 #include "vdf/hal.h"
 #include "vdf/mmio.h"
 
@@ -39,7 +40,8 @@ struct vdf_dev {
 	char name[32];
 	struct vdf_irq_state irqs[VDF_IRQ_KIND_COUNT];
 	size_t dma_mapped;
-	void *backend; /* backend-private state */
+	struct vdf_rights rights; /* what this handle may do (vdf/grant.h) */
+	void *backend;		  /* backend-private state */
 };
 
 /* Called by backends once their ops and name are set. */

@@ -14,8 +14,17 @@ static int dma_map_common(struct vdf_dev *dev, void *va, size_t size, enum vdf_d
 			  int owns, struct vdf_dma_buf **out)
 {
 	struct vdf_dma_buf *buf;
+	uint64_t window = dev->rights.dma_window;
 	int rc;
 
+	/* The grant's DMA window caps what is mapped at once (RLIMIT_MEMLOCK is
+	 * the kernel's cap behind it). */
+	if (dev->dma_mapped > window || size > window - dev->dma_mapped) {
+		VDF_LOG_RL(LOG_WARNING, "dma", dev->name,
+			   "mapping %zu bytes refused: %zu of a %llu-byte DMA window in use", size,
+			   dev->dma_mapped, (unsigned long long)window);
+		return -ENOSPC;
+	}
 	buf = calloc(1, sizeof(*buf));
 	if (!buf)
 		return -ENOMEM;

@@ -61,6 +61,12 @@ int vdf_irq_enable(struct vdf_dev *dev, enum vdf_irq_kind kind, unsigned count)
 
 	if (!kind_ok(kind) || count == 0 || count > VDF_IRQ_MAX_VECTORS)
 		return -EINVAL;
+	if (!(dev->rights.irq_kinds & BIT(kind)) || count > dev->rights.irq_max_vectors) {
+		vdf_log(LOG_WARNING, "irq", dev->name,
+			"enabling %u %s vector(s) refused: not granted", count,
+			vdf_irq_kind_name(kind));
+		return -EACCES;
+	}
 	rc = vdf_irq_count(dev, kind, &avail);
 	if (rc)
 		return rc;
