@@ -38,7 +38,13 @@ SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(SAN_BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
 .PHONY: all deps check check-unit check-vm demo bench clean format
-all: $(LIBVDF) $(BINS) $(UNIT_BINS)
+all: $(LIBVDF) $(BINS) $(UNIT_BINS) $(BUILD)/manifests/.stamp
+
+# The driver manifests vdfd loads by default (<bindir>/../manifests).
+DRIVER_MANIFESTS := $(wildcard drivers/*/*.manifest)
+$(BUILD)/manifests/.stamp: $(DRIVER_MANIFESTS)
+	@mkdir -p $(dir $@)
+	rm -f $(dir $@)*.manifest && cp $^ $(dir $@) && touch $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -22,7 +22,7 @@ static const char *const cmd_names[VDF_CTL_CMD_COUNT] = {
     [VDF_CTL_LIST] = "list",	   [VDF_CTL_INFO] = "info",	  [VDF_CTL_START] = "start",
     [VDF_CTL_STOP] = "stop",	   [VDF_CTL_RESTART] = "restart", [VDF_CTL_BIND] = "bind",
     [VDF_CTL_UNBIND] = "unbind",   [VDF_CTL_STATS] = "stats",	  [VDF_CTL_LOG_LEVEL] = "log-level",
-    [VDF_CTL_EXPLAIN] = "explain",
+    [VDF_CTL_EXPLAIN] = "explain", [VDF_CTL_CHECK] = "check",
 };
 
 static const char *const level_names[] = {"emerg",   "alert",  "crit", "err",
@@ -81,6 +81,7 @@ bool vdf_ctl_cmd_needs_dev(enum vdf_ctl_cmd cmd)
 	case VDF_CTL_BIND:
 	case VDF_CTL_UNBIND:
 	case VDF_CTL_EXPLAIN:
+	case VDF_CTL_CHECK:
 		return true;
 	default:
 		return false;
@@ -293,8 +294,8 @@ static int decode_frame(const void *buf, size_t len, bool response, size_t max, 
 /* The fields of a decoded request object. */
 static int parse_request(json_object *obj, struct vdf_ctl_request *req, char *err, size_t errlen)
 {
-	json_object *jcmd = NULL, *jdev = NULL, *jlevel = NULL;
-	bool has_cmd = false, has_dev = false, has_level = false;
+	json_object *jcmd = NULL, *jdev = NULL, *jlevel = NULL, *jlba = NULL, *jcount = NULL;
+	bool has_cmd = false, has_dev = false, has_level = false, has_lba = false, has_count = false;
 	char e1[ECHO_MAX + 4];
 	const char *cmdname;
 	int cmd;
@@ -311,6 +312,12 @@ static int parse_request(json_object *obj, struct vdf_ctl_request *req, char *er
 		} else if (!strcmp(key, "level")) {
 			jlevel = val;
 			has_level = true;
+		} else if (!strcmp(key, "lba")) {
+			jlba = val;
+			has_lba = true;
+		} else if (!strcmp(key, "count")) {
+			jcount = val;
+			has_count = true;
 		} else {
 			seterr(err, errlen, "unknown field '%s'", echo(key, e1));
 			return -EINVAL;
@@ -387,6 +394,30 @@ static int parse_request(json_object *obj, struct vdf_ctl_request *req, char *er
 			       echo(json_object_get_string(jlevel), e1));
 			return -EINVAL;
 		}
+	}
+	if ((has_lba || has_count) && req->cmd != VDF_CTL_CHECK) {
+		seterr(err, errlen, "'%s' takes no '%s'", cmdname, has_lba ? "lba" : "count");
+		return -EINVAL;
+	}
+	if (req->cmd == VDF_CTL_CHECK)
+		req->count = VDF_CTL_CHECK_DEFAULT_BLOCKS;
+	if (has_lba) {
+		if (!json_object_is_type(jlba, json_type_int) || json_object_get_int64(jlba) < 0) {
+			seterr(err, errlen, "'lba' must be a non-negative integer");
+			return -EINVAL;
+		}
+		req->lba = (uint64_t)json_object_get_int64(jlba);
+	}
+	if (has_count) {
+		int64_t n = json_object_is_type(jcount, json_type_int) ? json_object_get_int64(jcount)
+									: -1;
+
+		if (n < 1 || n > VDF_CTL_CHECK_MAX_BLOCKS) {
+			seterr(err, errlen, "'count' must be an integer 1..%u",
+			       VDF_CTL_CHECK_MAX_BLOCKS);
+			return -EINVAL;
+		}
+		req->count = (uint32_t)n;
 	}
 	return 0;
 }
@@ -465,6 +496,13 @@ int vdf_ctl_encode_request(const struct vdf_ctl_request *req, void *buf, size_t 
 		rc = add_string(o, "dev", req->dev);
 	if (!rc && req->level >= 0)
 		rc = add_string(o, "level", vdf_ctl_log_level_name(req->level));
+	if (!rc && req->cmd == VDF_CTL_CHECK) {
+		if (!req->count || req->count > VDF_CTL_CHECK_MAX_BLOCKS || req->lba > INT64_MAX)
+			rc = -EINVAL;
+		else if (json_object_object_add(o, "lba", json_object_new_int64((int64_t)req->lba)) ||
+			 json_object_object_add(o, "count", json_object_new_int64(req->count)))
+			rc = -ENOMEM;
+	}
 	if (!rc) {
 		payload = json_object_to_json_string_length(
 		    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &plen);

@@ -62,6 +62,7 @@ enum vdf_ctl_cmd {
 	VDF_CTL_STATS,
 	VDF_CTL_LOG_LEVEL,
 	VDF_CTL_EXPLAIN,
+	VDF_CTL_CHECK, /* read blocks through the driver, answer a checksum */
 	VDF_CTL_CMD_COUNT
 };
 
@@ -69,7 +70,12 @@ struct vdf_ctl_request {
 	enum vdf_ctl_cmd cmd;
 	char dev[VDF_CTL_DEV_MAX]; /* "" when absent */
 	int level;		   /* log-level: syslog level, -1 = query */
+	uint64_t lba;		   /* check: first block (default 0) */
+	uint32_t count;		   /* check: blocks, 1..VDF_CTL_CHECK_MAX_BLOCKS (default 8) */
 };
+
+#define VDF_CTL_CHECK_MAX_BLOCKS 65536u
+#define VDF_CTL_CHECK_DEFAULT_BLOCKS 8u
 
 /* The frame header, in host order. */
 struct vdf_ctl_hdr {

@@ -123,6 +123,8 @@ static vdf_ctl_handler_fn handler_for(const struct vdf_ctl_handlers *h, enum vdf
 		return h->log_level;
 	case VDF_CTL_EXPLAIN:
 		return h->explain;
+	case VDF_CTL_CHECK:
+		return h->check;
 	default:
 		return NULL;
 	}

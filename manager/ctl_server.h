@@ -78,6 +78,7 @@ struct vdf_ctl_handlers {
 	vdf_ctl_handler_fn stats;     /* data {"drivers": [{...}, ...]} */
 	vdf_ctl_handler_fn log_level; /* data {"level": "<name>"} */
 	vdf_ctl_handler_fn explain;   /* data {"dev": "...", "lines": ["...", ...]} */
+	vdf_ctl_handler_fn check;     /* data {"checksum": "<16 hex digits>", "lba", "blocks"} */
 };
 
 struct vdf_ctl_server_opts {

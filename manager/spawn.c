@@ -438,6 +438,8 @@ bool vdf_iommu_present_at(const char *sysfs_root, const char *pci_addr)
 	DIR *d;
 	FILE *f;
 
+	if (!sysfs_root)
+		sysfs_root = "/sys";
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups", sysfs_root);
 	d = opendir(path);
 	if (!d)

@@ -183,6 +183,10 @@ static void test_request_round_trip(void **state)
 					 variant ? "/pci/0000:00:06.0/usb1-1" : "0000:00:04.0");
 			if (in.cmd == VDF_CTL_LOG_LEVEL && variant)
 				in.level = LOG_NOTICE;
+			if (in.cmd == VDF_CTL_CHECK) {
+				in.lba = variant ? 123456789012ull : 0;
+				in.count = variant ? VDF_CTL_CHECK_MAX_BLOCKS : 1;
+			}
 			assert_int_equal(vdf_ctl_encode_request(&in, buf, sizeof(buf), &len), 0);
 			assert_int_equal(
 			    vdf_ctl_decode_request(buf, len, &out, errbuf, sizeof(errbuf)), 0);
@@ -190,7 +194,54 @@ static void test_request_round_trip(void **state)
 			assert_int_equal(out.cmd, in.cmd);
 			assert_string_equal(out.dev, in.dev);
 			assert_int_equal(out.level, in.level);
+			assert_int_equal(out.lba, in.lba);
+			assert_int_equal(out.count, in.count);
 		}
+	}
+}
+
+/* check: lba/count ranges, defaults, and refused on other commands. */
+static void test_request_check_args(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"cmd\":\"check\",\"dev\":\"00:04.0\",\"count\":0}",
+	    "{\"cmd\":\"check\",\"dev\":\"00:04.0\",\"count\":65537}",
+	    "{\"cmd\":\"check\",\"dev\":\"00:04.0\",\"count\":\"8\"}",
+	    "{\"cmd\":\"check\",\"dev\":\"00:04.0\",\"lba\":-1}",
+	    "{\"cmd\":\"check\",\"dev\":\"00:04.0\",\"lba\":1.5}",
+	    "{\"cmd\":\"check\"}",
+	    "{\"cmd\":\"list\",\"lba\":1}",
+	    "{\"cmd\":\"stats\",\"count\":1}",
+	};
+	struct vdf_ctl_request out;
+	uint8_t buf[512];
+
+	(void)state;
+	for (unsigned i = 0; i < VDF_ARRAY_SIZE(bad); i++) {
+		size_t n = strlen(bad[i]);
+		struct vdf_ctl_hdr h = {.version = VDF_CTL_VERSION, .length = (uint32_t)n};
+
+		memcpy(h.magic, VDF_CTL_MAGIC, 4);
+		vdf_ctl_hdr_pack(&h, buf);
+		memcpy(buf + VDF_CTL_HDR_SIZE, bad[i], n);
+		assert_int_equal(vdf_ctl_decode_request(buf, VDF_CTL_HDR_SIZE + n, &out, errbuf,
+							sizeof(errbuf)),
+				 -EINVAL);
+		assert_true(errbuf[0] != '\0');
+	}
+	{
+		const char *ok = "{\"cmd\":\"check\",\"dev\":\"00:04.0\"}";
+		size_t n = strlen(ok);
+		struct vdf_ctl_hdr h = {.version = VDF_CTL_VERSION, .length = (uint32_t)n};
+
+		memcpy(h.magic, VDF_CTL_MAGIC, 4);
+		vdf_ctl_hdr_pack(&h, buf);
+		memcpy(buf + VDF_CTL_HDR_SIZE, ok, n);
+		assert_int_equal(vdf_ctl_decode_request(buf, VDF_CTL_HDR_SIZE + n, &out, errbuf,
+							sizeof(errbuf)),
+				 0);
+		assert_int_equal(out.lba, 0);
+		assert_int_equal(out.count, VDF_CTL_CHECK_DEFAULT_BLOCKS);
 	}
 }
 
@@ -1081,6 +1132,7 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_header_pack),
 	    cmocka_unit_test(test_request_round_trip),
+	    cmocka_unit_test(test_request_check_args),
 	    cmocka_unit_test(test_request_wire_format),
 	    cmocka_unit_test(test_encode_request_rejects),
 	    cmocka_unit_test(test_decode_framing),

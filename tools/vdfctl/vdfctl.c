@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"  stats [DEV]        per-driver IRQs, I/Os, bytes, errors, restarts\n"
 		"  log-level [LEVEL]  show or set vdfd's log level (emerg .. debug)\n"
 		"  explain DEV        why a driver did or did not bind to a device\n"
+		"  check DEV [--lba N] [--count N]\n"
+		"                     have the driver read N blocks (default 8) and print a checksum\n"
 		"\n"
 		"DEV is a PCI address (0000:00:04.0 or 00:04.0) or a device tree path\n"
 		"(/pci/0000:00:06.0/usb1-1).\n"
@@ -318,6 +320,41 @@ static void render_stats(json_object *data)
 	/* anything else vdfd reports per driver: in the JSON (--json) */
 }
 
+/* check DEV [--lba N] [--count N]: the options follow the command, after getopt. */
+static int parse_check_args(int argc, char **argv, struct vdf_ctl_request *req, int *nargs)
+{
+	char *end;
+
+	req->count = VDF_CTL_CHECK_DEFAULT_BLOCKS;
+	for (int i = optind; i < argc; i++) {
+		unsigned long long v;
+
+		if (strcmp(argv[i], "--lba") && strcmp(argv[i], "--count"))
+			continue;
+		if (i + 1 >= argc) {
+			fprintf(stderr, "vdfctl: %s needs a number\n", argv[i]);
+			return -EINVAL;
+		}
+		errno = 0;
+		v = strtoull(argv[i + 1], &end, 0);
+		if (errno || *end || end == argv[i + 1] ||
+		    (argv[i][2] == 'c' && (v < 1 || v > VDF_CTL_CHECK_MAX_BLOCKS))) {
+			fprintf(stderr, "vdfctl: bad %s '%s'\n", argv[i], argv[i + 1]);
+			return -EINVAL;
+		}
+		if (argv[i][2] == 'l')
+			req->lba = v;
+		else
+			req->count = (uint32_t)v;
+		/* drop the option and its value from the arguments */
+		memmove(&argv[i], &argv[i + 2], (size_t)(argc - i - 2) * sizeof(char *));
+		argc -= 2;
+		*nargs -= 2;
+		i--;
+	}
+	return 0;
+}
+
 /* --- explain / actions ---------------------------------------------------- */
 
 static void render_explain(json_object *data)
@@ -443,7 +480,7 @@ int main(int argc, char **argv)
 	bool json = false;
 	int c, cmd, rc, nargs;
 
-	while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			sock = optarg;
@@ -487,6 +524,10 @@ int main(int argc, char **argv)
 	}
 	req.cmd = (enum vdf_ctl_cmd)cmd;
 
+	if (req.cmd == VDF_CTL_CHECK) {
+		if (parse_check_args(argc, argv, &req, &nargs))
+			return EXIT_USAGE;
+	}
 	if (vdf_ctl_cmd_needs_dev(req.cmd) && nargs != 1) {
 		fprintf(stderr, "vdfctl: usage: vdfctl %s DEV\n", cmdname);
 		return EXIT_USAGE;
@@ -558,6 +599,11 @@ int main(int argc, char **argv)
 			break;
 		case VDF_CTL_INFO:
 			print_value(data, 0);
+			break;
+		case VDF_CTL_CHECK:
+			printf("checksum ");
+			put_safe(str_or(data, "checksum", "?"));
+			putchar('\n');
 			break;
 		default:
 			render_action(cmdname, req.dev, data);

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A driver instance: one manifest driving one device, as a supervised process.
+ *
+ * Starting an instance opens the device's VFIO fds in a fresh container (its
+ * own IOMMU domain), spawns the driver in its sandbox, and sends it the grant.
+ * The manager keeps its own handle on the same device so that, whatever the
+ * driver does, it can revoke: bus mastering off, device reset, then the fds
+ * closed, which drops the driver's DMA mappings with the container.
+ *
+ * Everything runs on the daemon's event loop thread.
+ */
+#ifndef VDF_MANAGER_INSTANCE_H
+#define VDF_MANAGER_INSTANCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "manifest.h"
+#include "spawn.h"
+#include "supervisor.h"
+#include "vdf/event.h"
+#include "vdf/grant.h"
+#include "vdf/hal.h"
+
+struct vdf_devnode;
+
+/* Answer to a CHECK request (see vdf_instance_check). */
+typedef void (*vdf_check_cb)(void *arg, int status, uint64_t checksum);
+
+struct vdf_instance {
+	unsigned id; /* chooses the driver's uid */
+	struct vdf_pci_info pci;
+	const struct vdf_manifest *m;
+	struct vdf_devnode *node; /* its device in the tree (state, driver props) */
+	struct vdf_event_loop *loop;
+	struct vdf_supervisor sup;
+	uint32_t generation;
+
+	/* While a process exists: */
+	struct vdf_spawned proc;
+	bool alive;
+	int sock;	      /* manager end of the grant socket */
+	struct vdf_dev *mdev; /* the manager's handle on the device, for revocation */
+	bool killed_as_hung;
+	uint64_t stop_deadline_ns; /* STOPPING: SIGKILL after this */
+	char logline[512];
+	size_t loglen;
+
+	/* Counters from the latest heartbeat, and totals over past generations. */
+	struct vdf_heartbeat hb;
+	uint64_t hb_count;
+	uint64_t prev_irqs, prev_ios, prev_bytes, prev_errors;
+	uint64_t last_start_ns, last_ready_ns;
+	char last_error[160];
+
+	/* A CHECK waiting for its answer. */
+	vdf_check_cb check_cb;
+	void *check_arg;
+	uint64_t check_cookie;
+};
+
+int vdf_instance_create(struct vdf_event_loop *loop, unsigned id, const struct vdf_pci_info *pci,
+			const struct vdf_manifest *m, struct vdf_devnode *node,
+			struct vdf_instance **out) VDF_MUST_CHECK;
+/* Kill (if needed), revoke and free. Accepts NULL. */
+void vdf_instance_destroy(struct vdf_instance *in);
+
+/* Start a process now (from STOPPED, BACKOFF or FAILED). */
+int vdf_instance_start(struct vdf_instance *in) VDF_MUST_CHECK;
+/* Ask the driver to stop (STOP message; SIGKILL if it does not exit in time). */
+int vdf_instance_stop(struct vdf_instance *in) VDF_MUST_CHECK;
+/* Periodic work: hang detection, stop deadlines, restarts after backoff. */
+void vdf_instance_tick(struct vdf_instance *in, uint64_t now);
+
+/* Ask the running driver to read nblocks at lba of its device and answer a
+ * checksum (FNV-1a 64 of the bytes); cb runs from the socket handler. */
+int vdf_instance_check(struct vdf_instance *in, uint64_t lba, uint32_t nblocks, vdf_check_cb cb,
+		       void *arg) VDF_MUST_CHECK;
+/* Forget a pending check (its answer, if any, is ignored). */
+void vdf_instance_cancel_check(struct vdf_instance *in);
+/* Handle whatever the driver sent (normally done by the event loop). */
+void vdf_instance_poll_socket(struct vdf_instance *in);
+
+/* Totals including past generations. */
+void vdf_instance_totals(const struct vdf_instance *in, uint64_t *irqs, uint64_t *ios,
+			 uint64_t *bytes, uint64_t *errors);
+
+#endif

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# vm-run: --nvme vfio,size=64M --mem 512
+#
+# The device manager end to end: vdfd finds the NVMe controller, starts the
+# NVMe driver from its manifest in the sandbox, and the driver serves reads
+# (a checksum of data written beforehand); `kill -9` of the driver is followed
+# by revoke, reset and restart, and it serves again; malformed manifests and
+# control messages are refused while vdfd keeps running; a driver that dies at
+# every start ends in the failed state after its backoff.
+set -u
+cd "$(dirname "$0")/../.."
+B=build/bin
+addr=${VDF_NVME_VFIO%% *}
+sock=/tmp/vdfd.sock
+fails=0
+pass() { echo "PASS: $*"; }
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+ctl() { timeout 20 $B/vdfctl --socket "$sock" "$@"; }
+# jq-like field access with the standard library only
+field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
+wait_for() { # wait_for SECONDS COMMAND...: poll until the command succeeds
+	local t=$(($1 * 10))
+	shift
+	while [ $t -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		t=$((t - 1))
+	done
+	return 1
+}
+state_is() { [ "$(ctl --json stats "$addr" | field "['drivers'][0]['state']")" = "$1" ]; }
+
+# Known data on the device, written stand-alone before the manager starts.
+head -c 1048576 /dev/urandom >/tmp/data
+$B/vdf-nvme --pci "$addr" --lba 0 write </tmp/data 2>/dev/null || fail "writing test data"
+want=$(python3 -c '
+import sys
+h = 0xcbf29ce484222325
+for b in open("/tmp/data", "rb").read():
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+print("%016x" % h)')
+
+mkdir -p /tmp/manifests
+cp drivers/nvme/nvme.manifest /tmp/manifests/
+printf '{ "name": "broken", "version": 1 }\n' >/tmp/manifests/broken.manifest
+$B/vdfd --manifests /tmp/manifests --bindir "$PWD/$B" --socket "$sock" 2>/tmp/vdfd.log &
+vdfd=$!
+
+if wait_for 30 state_is running; then
+	pass "vdfd started the nvme driver on $addr"
+else
+	fail "nvme driver not running: $(tail -5 /tmp/vdfd.log)"
+fi
+ctl list
+grep -q 'broken.manifest' /tmp/vdfd.log && pass "malformed manifest reported: $(grep -m1 broken.manifest /tmp/vdfd.log)" ||
+	fail "malformed manifest not reported"
+ctl explain "$addr"
+
+got=$(ctl --json check "$addr" --lba 0 --count 2048 | field "['checksum']")
+[ "$got" = "$want" ] && pass "driver serves reads (checksum $got)" || fail "checksum '$got' != '$want'"
+
+# Malformed control messages: the daemon answers errors and keeps serving.
+python3 - "$sock" <<'PY'
+import socket, struct, sys
+msgs = [b"garbage", b"VDFC" + struct.pack("<HHI", 99, 0, 2) + b"{}",
+        b"VDFC" + struct.pack("<HHI", 1, 0, 1000) + b"{}", b"VDFC" + struct.pack("<HHI", 1, 0, 5) + b"{nop}",
+        b"VDFC" + struct.pack("<HHI", 1, 0, 17) + b'{"cmd": "reboot"}']
+for m in msgs:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1]); s.send(m); s.settimeout(5)
+    try:
+        print("reply:", s.recv(4096)[12:200].decode(errors="replace"))
+    except Exception as e:
+        print("no reply:", e)
+    s.close()
+PY
+ctl list >/dev/null && kill -0 $vdfd && pass "vdfd survives malformed control messages" ||
+	fail "vdfd after malformed control messages"
+
+# kill -9 the driver: revoke, reset, restart; it serves again.
+pid=$(ctl --json stats "$addr" | field "['drivers'][0]['pid']")
+kill -9 "$pid"
+if wait_for 30 sh -c "[ \$(timeout 20 $B/vdfctl --socket $sock --json stats $addr | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"drivers\"][0]; print(d[\"restarts\"] >= 1 and d[\"state\"] == \"running\")') = True ]"; then
+	ms=$(ctl --json stats "$addr" | field "['drivers'][0]['last_recovery_ms']")
+	pass "driver restarted after kill -9 (recovered in $ms ms)"
+else
+	fail "no restart after kill -9: $(tail -5 /tmp/vdfd.log)"
+fi
+got=$(ctl --json check "$addr" --lba 0 --count 2048 | field "['checksum']")
+[ "$got" = "$want" ] && pass "restarted driver serves reads" || fail "after restart: checksum '$got'"
+ctl stats "$addr"
+
+kill -TERM $vdfd
+wait $vdfd && pass "vdfd exits cleanly on SIGTERM" || fail "vdfd exit status $?"
+
+# A driver that dies at every start: backoff, then failed; the manager stays up.
+$B/vdfd --manifests tests/vm/manifests-crashy --bindir "$PWD/$B" --socket "$sock" 2>/tmp/vdfd2.log &
+vdfd=$!
+if wait_for 30 state_is failed; then
+	pass "crash-looping driver marked failed: $(grep -m1 'marked failed' /tmp/vdfd2.log)"
+else
+	fail "crash-looping driver not marked failed"
+fi
+ctl list >/dev/null && pass "vdfd still serving after the crash loop" || fail "vdfd gone"
+kill -TERM $vdfd
+wait $vdfd
+
+echo "--- vdfd log"
+cat /tmp/vdfd.log
+exit $((fails > 0))
