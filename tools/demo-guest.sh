@@ -25,3 +25,29 @@ $NVME --pci "$addr" --rw randread --bs 4096 --qd 32 --seconds 2 --span 128 perf 
 echo
 echo "== Data integrity: 16 MiB random data at random LBAs, read back"
 $NVME --pci "$addr" --mib 16 selftest 2>/dev/null | grep -E '^(PASS|FAIL)'
+
+echo
+echo "== The device manager: vdfd starts the NVMe driver sandboxed, with a capability grant"
+sock=/tmp/vdfd.sock
+ctl() { timeout 20 build/bin/vdfctl --socket "$sock" "$@"; }
+state() { ctl --json stats "$addr" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin)["drivers"][0]; print(d["state"], d["restarts"], d["pid"])' 2>/dev/null; }
+build/bin/vdfd --socket "$sock" 2>/tmp/vdfd.log &
+vdfd=$!
+for _ in $(seq 100); do [ "$(state | cut -d' ' -f1)" = running ] && break; sleep 0.1; done
+ctl list
+echo
+echo "-- vdfctl check: the sandboxed driver reads 1 MiB and answers its checksum"
+ctl check "$addr" --count 2048
+pid=$(state | cut -d' ' -f3)
+echo
+echo "-- kill -9 $pid (the driver process)"
+kill -9 "$pid"
+for _ in $(seq 100); do set -- $(state); [ "${1:-}" = running ] && [ "${2:-0}" -ge 1 ] && break; sleep 0.1; done
+ctl stats "$addr"
+ctl --json stats "$addr" | python3 -c 'import json,sys; d=json.load(sys.stdin)["drivers"][0]; print("recovered in %.0f ms, now pid %d (generation %d)" % (d["last_recovery_ms"], d["pid"], d["generation"]))'
+ctl check "$addr" --count 2048
+kill -TERM $vdfd
+wait $vdfd
+echo
+echo "-- vdfd's log"
+grep -v '^vdfd: info: [0-9]* PCI' /tmp/vdfd.log | grep -E 'vdfd|ctl' | head -20
