@@ -96,6 +96,8 @@ static void revoke_device(struct vdf_instance *in)
 	/* Closing the last fds of the container drops every DMA mapping. */
 	vdf_dev_close(in->mdev);
 	in->mdev = NULL;
+	LOG(LOG_INFO, in, "revoked: bus mastering off, device %s, DMA mappings dropped",
+	    rc == -ENOTSUP ? "has no reset" : rc ? "reset failed" : "reset");
 }
 
 /* A line of the driver's stderr into our log, under the driver's name and

@@ -94,6 +94,19 @@ got=$(ctl --json check "$addr" --lba 0 --count 2048 | field "['checksum']")
 [ "$got" = "$want" ] && pass "restarted driver serves reads" || fail "after restart: checksum '$got'"
 ctl stats "$addr"
 
+# A hung driver (stopped, so no heartbeats): killed as hung, then restarted.
+pid=$(ctl --json stats "$addr" | field "['drivers'][0]['pid']")
+kill -STOP "$pid"
+if wait_for 30 sh -c "[ \$(timeout 20 $B/vdfctl --socket $sock --json stats $addr | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"drivers\"][0]; print(d[\"restarts\"] >= 2 and d[\"state\"] == \"running\" and d[\"history\"][-1][\"reason\"] == \"hung\")') = True ]"; then
+	pass "hung driver detected by missed heartbeats and restarted"
+else
+	fail "hung driver not restarted: $(tail -3 /tmp/vdfd.log)"
+fi
+grep -q 'revoked: bus mastering off, device reset' /tmp/vdfd.log && pass "device revoked and reset on each failure" ||
+	fail "no revocation logged"
+got=$(ctl --json check "$addr" --lba 0 --count 2048 | field "['checksum']")
+[ "$got" = "$want" ] && pass "driver serves reads after the hang" || fail "after the hang: checksum '$got'"
+
 kill -TERM $vdfd
 wait $vdfd && pass "vdfd exits cleanly on SIGTERM" || fail "vdfd exit status $?"
 
