@@ -286,20 +286,11 @@ static int h_info(void *ctx, const struct vdf_ctl_request *req, const struct vdf
 	return 0;
 }
 
-static int h_start(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
-		   json_object *data, char *err, size_t errlen)
+/* Start the instance's driver now; answer "started" or why not. */
+static int start_now(struct attached *a, json_object *data, char *err, size_t errlen)
 {
-	struct attached *a = need_attached(ctx, req, err, errlen);
-	int rc;
+	int rc = vdf_instance_start(a->in);
 
-	(void)peer;
-	if (!a)
-		return -ENOENT;
-	if (a->in->alive) {
-		snprintf(err, errlen, "%s is already running", a->in->m->name);
-		return -EALREADY;
-	}
-	rc = vdf_instance_start(a->in);
 	if (rc) {
 		snprintf(err, errlen, "%s", a->in->last_error);
 		return rc;
@@ -308,51 +299,59 @@ static int h_start(void *ctx, const struct vdf_ctl_request *req, const struct vd
 	return 0;
 }
 
-static int h_stop(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
-		  json_object *data, char *err, size_t errlen)
+/* Ask the driver to stop; with restart, start it again once it is gone. */
+static int stop_now(struct attached *a, bool restart, json_object *data, char *err, size_t errlen)
 {
-	struct attached *a = need_attached(ctx, req, err, errlen);
 	int rc;
 
-	(void)peer;
-	if (!a)
-		return -ENOENT;
-	a->restart_pending = false;
+	a->restart_pending = restart;
 	rc = vdf_instance_stop(a->in);
 	if (rc) {
 		snprintf(err, errlen, "stopping: %s", strerror(-rc));
 		return rc;
 	}
-	json_object_object_add(data, "message", json_object_new_string("stopping"));
+	json_object_object_add(data, "message",
+			       json_object_new_string(restart ? "restarting" : "stopping"));
 	return 0;
+}
+
+static int h_start(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
+		   json_object *data, char *err, size_t errlen)
+{
+	struct attached *a = need_attached(ctx, req, err, errlen);
+
+	(void)peer;
+	if (!a)
+		return -ENOENT;
+	if (a->in->alive) {
+		snprintf(err, errlen, "%s is already running", a->in->m->name);
+		return -EALREADY;
+	}
+	return start_now(a, data, err, errlen);
+}
+
+static int h_stop(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
+		  json_object *data, char *err, size_t errlen)
+{
+	struct attached *a = need_attached(ctx, req, err, errlen);
+
+	(void)peer;
+	if (!a)
+		return -ENOENT;
+	return stop_now(a, false, data, err, errlen);
 }
 
 static int h_restart(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
 		     json_object *data, char *err, size_t errlen)
 {
 	struct attached *a = need_attached(ctx, req, err, errlen);
-	int rc;
 
 	(void)peer;
 	if (!a)
 		return -ENOENT;
-	if (!a->in->alive) {
-		rc = vdf_instance_start(a->in);
-		if (rc) {
-			snprintf(err, errlen, "%s", a->in->last_error);
-			return rc;
-		}
-		json_object_object_add(data, "message", json_object_new_string("started"));
-		return 0;
-	}
-	a->restart_pending = true;
-	rc = vdf_instance_stop(a->in);
-	if (rc) {
-		snprintf(err, errlen, "stopping: %s", strerror(-rc));
-		return rc;
-	}
-	json_object_object_add(data, "message", json_object_new_string("restarting"));
-	return 0;
+	/* A failed or stopped driver starts now; a running one is stopped first. */
+	return a->in->alive ? stop_now(a, true, data, err, errlen)
+			    : start_now(a, data, err, errlen);
 }
 
 static int h_bind(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
