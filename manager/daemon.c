@@ -159,6 +159,7 @@ static void tick(struct vdf_timer *t, void *arg)
 			if (vdf_instance_start(a->in))
 				vdf_log(LOG_ERR, "vdfd", a->in->pci.addr, "restart: %s",
 					a->in->last_error);
+			continue;
 		}
 		vdf_instance_tick(a->in, now);
 	}

@@ -132,6 +132,9 @@ void vdf_sup_on_exit(struct vdf_supervisor *s, uint64_t now, enum vdf_sup_reason
 
 bool vdf_sup_is_hung(const struct vdf_supervisor *s, uint64_t now)
 {
+	/* A caller's clock reading older than the last event is not a timeout. */
+	if (now < s->state_since_ns || now < s->last_heartbeat_ns)
+		return false;
 	if (s->state == VDF_SUP_STARTING)
 		return s->policy.start_timeout_ms &&
 		       now - s->state_since_ns > (uint64_t)s->policy.start_timeout_ms * NS_PER_MS;

@@ -143,6 +143,12 @@ static void test_hang_detection(void **state)
 	vdf_sup_on_exit(&s, 6 * S, VDF_SUP_HUNG, 9);
 	assert_int_equal(vdf_sup_last(&s)->reason, VDF_SUP_HUNG);
 	assert_string_equal(vdf_sup_reason_name(VDF_SUP_HUNG), "hung");
+	/* A clock reading taken before the last event (a caller's stale "now") is
+	 * not a timeout. */
+	vdf_sup_on_started(&s, 100 * S);
+	assert_false(vdf_sup_is_hung(&s, 99 * S));
+	vdf_sup_on_heartbeat(&s, 101 * S);
+	assert_false(vdf_sup_is_hung(&s, 100 * S));
 	/* No heartbeat period configured: never hung. */
 	p.heartbeat_ms = 0;
 	vdf_sup_init(&s, &p);

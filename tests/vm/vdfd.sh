@@ -107,6 +107,26 @@ grep -q 'revoked: bus mastering off, device reset' /tmp/vdfd.log && pass "device
 got=$(ctl --json check "$addr" --lba 0 --count 2048 | field "['checksum']")
 [ "$got" = "$want" ] && pass "driver serves reads after the hang" || fail "after the hang: checksum '$got'"
 
+# Operator commands: stop, start, restart, unbind, bind, info, log-level.
+gen() { ctl --json stats "$addr" | field "['drivers'][0]['generation']"; }
+g0=$(gen)
+ctl stop "$addr" && wait_for 15 state_is stopped && pass "vdfctl stop" || fail "vdfctl stop"
+ctl start "$addr" && wait_for 15 state_is running && pass "vdfctl start" || fail "vdfctl start"
+ctl restart "$addr" && wait_for 15 sh -c "[ \$($B/vdfctl --socket $sock --json stats $addr | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"drivers\"][0]; print(d[\"state\"] == \"running\" and d[\"generation\"] == $g0 + 2)') = True ]" &&
+	pass "vdfctl restart (generation $g0 -> $(gen))" || fail "vdfctl restart"
+ctl unbind "$addr" && ! ctl stats "$addr" >/dev/null 2>&1 && pass "vdfctl unbind" || fail "vdfctl unbind"
+ctl bind "$addr" && wait_for 15 state_is running && pass "vdfctl bind" || fail "vdfctl bind"
+got=$(ctl --json check "$addr" --lba 0 --count 2048 | field "['checksum']")
+[ "$got" = "$want" ] && pass "serves reads after unbind + bind" || fail "after rebind: checksum '$got'"
+ctl --json info "$addr" | field "['driver']['uid']" | grep -q '^610[0-9][0-9]$' && pass "driver runs as its own uid" ||
+	fail "driver uid"
+ctl log-level debug | grep -q debug && ctl log-level info >/dev/null && pass "vdfctl log-level" || fail "log-level"
+ctl stats nonexistent 2>&1 | grep -q 'not a device\|no VDF driver' && pass "unknown device refused clearly" ||
+	fail "unknown device"
+
+grep -q 'did not become ready' /tmp/vdfd.log && fail "a healthy driver was killed as not ready" ||
+	pass "no healthy driver was killed"
+
 kill -TERM $vdfd
 wait $vdfd && pass "vdfd exits cleanly on SIGTERM" || fail "vdfd exit status $?"
 
