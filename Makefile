@@ -9,6 +9,9 @@ CFLAGS  += -std=gnu17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -fno-strict-aliasing -D_GNU_SOURCE -Iinclude -MMD -MP
 LDLIBS  += -ljson-c -lseccomp -lpthread
 
+# `make V=1` shows the full commands.
+Q := $(if $(filter 1,$(V)),,@)
+
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRCS    := $(wildcard lib/*/*.c)
@@ -48,58 +51,71 @@ $(BUILD)/manifests/.stamp: $(DRIVER_MANIFESTS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(SAN_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(LIBVDF): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libvdf-nvme.a: $(NVME_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/libvdf-manager.a: $(call obj,$(BUILD),$(MANAGER_CORE))
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/vdfd: $(BUILD)/obj/manager/vdfd.o $(BUILD)/libvdf-manager.a $(LIBVDF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/vdfctl: $(BUILD)/obj/tools/vdfctl/vdfctl.o $(BUILD)/libvdf-manager.a $(LIBVDF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The grant launcher starts drivers the way the manager does (manager/spawn.c).
 $(BUILD)/bin/vdf-grant-launch: $(BUILD)/obj/tests/drivers/vdf-grant-launch.o \
 			       $(BUILD)/libvdf-manager.a $(LIBVDF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Test drivers (e.g. the rogue driver for sandbox tests): one file each.
 $(BUILD)/bin/%: $(BUILD)/obj/tests/drivers/%.o $(LIBVDF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libblktools.a: $(call obj,$(BUILD),$(BLKTOOL_SRCS))
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/vdf-nvme: $(BUILD)/obj/drivers/nvme/main.o $(BUILD)/libvdf-nvme.a \
 		       $(BUILD)/libblktools.a $(LIBVDF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(BUILD),$(UNIT_HELPERS)) \
 		  $(BUILD)/libvdf-manager.a $(BUILD)/libvdf-nvme.a $(LIBVDF)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(SAN_BUILD)/tests/%: $(SAN_BUILD)/obj/tests/unit/%.o $(call obj,$(SAN_BUILD),$(UNIT_HELPERS)) \
 		      $(SAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 deps:
 	tools/deps.sh
