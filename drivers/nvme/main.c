@@ -27,6 +27,7 @@
 #include "vdf/grant.h"
 #include "vdf/irq.h"
 #include "vdf/log.h"
+#include "vdf/serve.h"
 #include "vdf/sandbox.h"
 
 struct cli {
@@ -44,36 +45,35 @@ struct cli {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vdf-nvme {--pci ADDR | --grant-fd N} [options] COMMAND\n"
-		"commands:\n"
-		"  identify            controller and namespace data\n"
-		"  selftest            data-integrity and error-path checks (prints PASS/FAIL)\n"
-		"  perf                latency/throughput at a queue depth\n"
-		"  write               write stdin (whole blocks) at --lba\n"
-		"  read                write --count blocks from --lba to stdout\n"
-		"  serve               (with --grant-fd) run until the manager says STOP or\n"
-		"                      closes the socket, sending heartbeats and answering\n"
-		"                      PING and CHECK (checksum of blocks read)\n"
-		"options:\n"
-		"  --pci ADDR          PCI function bound to vfio-pci (e.g. 0000:00:04.0)\n"
-		"  --grant-fd N        take the device granted on socket fd N (the manager's\n"
-		"                      way) and run sandboxed\n"
-		"  --polled            poll for completions instead of using interrupts\n"
-		"  --queues N          I/O queue pairs (default: one per CPU)\n"
-		"  --depth N           entries per I/O queue (default 256)\n"
-		"  --nsid N            namespace to use (default: the first active one)\n"
-		"  --mib N             selftest: MiB written and verified (default 64)\n"
-		"  --seed N            selftest/perf: random seed (default: time)\n"
-		"  --rw PATTERN        perf: randread|randwrite|read|write (default randread)\n"
-		"  --bs BYTES          perf: bytes per I/O (default 4096)\n"
-		"  --qd N              perf/selftest: requests in flight (default 1 / 8)\n"
-		"  --seconds S         perf: run time (default 5)\n"
-		"  --span MIB          perf: part of the namespace used (default all)\n"
-		"  --json              perf: one JSON object instead of text\n"
-		"  --lba N             read/write: first block\n"
-		"  --count N           read: number of blocks\n"
-		"  -v, --verbose       debug logging\n");
+	fprintf(f, "usage: vdf-nvme {--pci ADDR | --grant-fd N} [options] COMMAND\n"
+		   "commands:\n"
+		   "  identify            controller and namespace data\n"
+		   "  selftest            data-integrity and error-path checks (prints PASS/FAIL)\n"
+		   "  perf                latency/throughput at a queue depth\n"
+		   "  write               write stdin (whole blocks) at --lba\n"
+		   "  read                write --count blocks from --lba to stdout\n"
+		   "  serve               (with --grant-fd) run until the manager says STOP or\n"
+		   "                      closes the socket, sending heartbeats and answering\n"
+		   "                      PING and CHECK (checksum of blocks read)\n"
+		   "options:\n"
+		   "  --pci ADDR          PCI function bound to vfio-pci (e.g. 0000:00:04.0)\n"
+		   "  --grant-fd N        take the device granted on socket fd N (the manager's\n"
+		   "                      way) and run sandboxed\n"
+		   "  --polled            poll for completions instead of using interrupts\n"
+		   "  --queues N          I/O queue pairs (default: one per CPU)\n"
+		   "  --depth N           entries per I/O queue (default 256)\n"
+		   "  --nsid N            namespace to use (default: the first active one)\n"
+		   "  --mib N             selftest: MiB written and verified (default 64)\n"
+		   "  --seed N            selftest/perf: random seed (default: time)\n"
+		   "  --rw PATTERN        perf: randread|randwrite|read|write (default randread)\n"
+		   "  --bs BYTES          perf: bytes per I/O (default 4096)\n"
+		   "  --qd N              perf/selftest: requests in flight (default 1 / 8)\n"
+		   "  --seconds S         perf: run time (default 5)\n"
+		   "  --span MIB          perf: part of the namespace used (default all)\n"
+		   "  --json              perf: one JSON object instead of text\n"
+		   "  --lba N             read/write: first block\n"
+		   "  --count N           read: number of blocks\n"
+		   "  -v, --verbose       debug logging\n");
 }
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -88,16 +88,25 @@ static int parse_u64(const char *s, uint64_t *v)
 static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static const struct option opts[] = {
-		{"pci", required_argument, 0, 'p'},   {"polled", no_argument, 0, 'P'},
-		{"queues", required_argument, 0, 'q'}, {"depth", required_argument, 0, 'd'},
-		{"nsid", required_argument, 0, 'n'},  {"mib", required_argument, 0, 'm'},
-		{"seed", required_argument, 0, 's'},  {"rw", required_argument, 0, 'r'},
-		{"bs", required_argument, 0, 'b'},    {"qd", required_argument, 0, 'Q'},
-		{"seconds", required_argument, 0, 'S'}, {"span", required_argument, 0, 'a'},
-		{"json", no_argument, 0, 'j'},	      {"verbose", no_argument, 0, 'v'},
-		{"lba", required_argument, 0, 'l'},   {"count", required_argument, 0, 'c'},
-		{"help", no_argument, 0, 'h'},	      {"grant-fd", required_argument, 0, 'G'},
-		{0, 0, 0, 0},
+	    {"pci", required_argument, 0, 'p'},
+	    {"polled", no_argument, 0, 'P'},
+	    {"queues", required_argument, 0, 'q'},
+	    {"depth", required_argument, 0, 'd'},
+	    {"nsid", required_argument, 0, 'n'},
+	    {"mib", required_argument, 0, 'm'},
+	    {"seed", required_argument, 0, 's'},
+	    {"rw", required_argument, 0, 'r'},
+	    {"bs", required_argument, 0, 'b'},
+	    {"qd", required_argument, 0, 'Q'},
+	    {"seconds", required_argument, 0, 'S'},
+	    {"span", required_argument, 0, 'a'},
+	    {"json", no_argument, 0, 'j'},
+	    {"verbose", no_argument, 0, 'v'},
+	    {"lba", required_argument, 0, 'l'},
+	    {"count", required_argument, 0, 'c'},
+	    {"help", no_argument, 0, 'h'},
+	    {"grant-fd", required_argument, 0, 'G'},
+	    {0, 0, 0, 0},
 	};
 	uint64_t v = 0;
 	int o, qd_set = 0;
@@ -197,7 +206,8 @@ static void print_identify(struct nvme_ctrlr *c)
 	printf("  model:       %s\n", c->model);
 	printf("  serial:      %s\n", c->serial);
 	printf("  firmware:    %s\n", c->firmware);
-	printf("  version:     %u.%u\n", FIELD_GET(NVME_VS_MJR, c->vs), FIELD_GET(NVME_VS_MNR, c->vs));
+	printf("  version:     %u.%u\n", FIELD_GET(NVME_VS_MJR, c->vs),
+	       FIELD_GET(NVME_VS_MNR, c->vs));
 	printf("  max transfer: %u KiB\n", c->max_xfer / 1024);
 	printf("  io queues:   %u x %u entries, %s\n", c->nioq, c->nioq ? c->ioq[0].depth : 0,
 	       c->nvec ? vdf_irq_kind_name(c->irq_kind) : "polled");
@@ -241,8 +251,10 @@ static int run_copy(struct cli *cli, struct nvme_ns *ns, struct vdf_dev *dev, in
 			if (!got)
 				break;
 			if (got % bs) {
-				fprintf(stderr, "vdf-nvme: input is not a whole number of %u-byte "
-						"blocks\n", bs);
+				fprintf(stderr,
+					"vdf-nvme: input is not a whole number of %u-byte "
+					"blocks\n",
+					bs);
 				rc = -EINVAL;
 				break;
 			}
@@ -291,136 +303,28 @@ static int run_perf(struct cli *cli, struct nvme_ns *ns, struct vdf_dev *dev)
 	return r.errors ? -EIO : 0;
 }
 
-/* What a driver reports in its heartbeats: interrupts and block I/O counters. */
-struct serve {
-	struct vdf_driver_ctx *ctx;
-	struct nvme_ctrlr *c;
-	struct vdf_event_loop *loop;
-	int sock;
-	uint64_t seq;
-	int rc;
-};
-
-static int send_heartbeat(struct serve *sv, uint64_t cookie)
+/* Heartbeat counters: block I/O summed over the namespaces. */
+static void serve_stats(void *arg, struct vdf_heartbeat *hb)
 {
-	struct vdf_grant_msg m = {.type = VDF_MSG_HEARTBEAT};
+	struct nvme_ctrlr *c = arg;
 
-	m.u.hb.seq = ++sv->seq;
-	m.u.hb.cookie = cookie;
-	m.u.hb.irqs = sv->ctx->irq_events;
-	for (unsigned i = 0; i < sv->c->nns; i++) {
-		const struct vdf_block_stats *st = &sv->c->ns[i].bdev.stats;
+	for (unsigned i = 0; i < c->nns; i++) {
+		const struct vdf_block_stats *st = &c->ns[i].bdev.stats;
 
-		m.u.hb.ios +=
-		    st->reads + st->writes + st->flushes + st->discards + st->write_zeroes;
-		m.u.hb.bytes += st->bytes_read + st->bytes_written;
-		m.u.hb.errors += st->errors;
-	}
-	return vdf_grant_msg_send(sv->sock, &m);
-}
-
-/* CHECK: read blocks of the first namespace and answer their checksum. */
-static void serve_check(struct serve *sv, const struct vdf_check *req)
-{
-	struct vdf_grant_msg m = {.type = VDF_MSG_CHECK_RESULT};
-	struct nvme_ns *ns = sv->c->nns ? &sv->c->ns[0] : NULL;
-	uint64_t lba = req->lba, sum = VDF_GRANT_CHECKSUM_INIT;
-	uint32_t left = req->nblocks, chunk;
-	struct vdf_dma_buf *dma = NULL;
-	int rc = -ENODEV;
-
-	m.u.check = *req;
-	if (!ns)
-		goto out;
-	chunk = VDF_MAX(sv->c->max_xfer / ns->block_size, 1u);
-	rc = vdf_dma_alloc(sv->ctx->dev, (size_t)chunk * ns->block_size, VDF_DMA_FROM_DEVICE, &dma);
-	while (!rc && left) {
-		uint32_t n = VDF_MIN(chunk, left);
-
-		rc = vdf_block_read(&ns->bdev, lba, n, dma->va, dma);
-		if (!rc)
-			sum = vdf_grant_checksum(sum, dma->va, (size_t)n * ns->block_size);
-		lba += n;
-		left -= n;
-	}
-	vdf_dma_free(dma);
-out:
-	m.u.check.status = rc;
-	m.u.check.checksum = rc ? 0 : sum;
-	if (vdf_grant_msg_send(sv->sock, &m))
-		vdf_event_loop_stop(sv->loop);
-}
-
-static void serve_heartbeat(struct vdf_timer *t, void *arg)
-{
-	struct serve *sv = arg;
-
-	(void)t;
-	if (send_heartbeat(sv, 0))
-		vdf_event_loop_stop(sv->loop); /* the manager is gone */
-}
-
-static void serve_message(int fd, uint32_t events, void *arg)
-{
-	struct serve *sv = arg;
-	struct vdf_grant_msg m;
-	int rc;
-
-	(void)fd;
-	(void)events;
-	while ((rc = vdf_grant_msg_recv(sv->sock, &m, MSG_DONTWAIT)) != -EAGAIN) {
-		if (rc == -EPIPE) {
-			vdf_log(LOG_INFO, "nvme", sv->c->name,
-				"manager closed the socket: stopping");
-			vdf_event_loop_stop(sv->loop);
-			return;
-		}
-		if (rc) {
-			vdf_log(LOG_WARNING, "nvme", sv->c->name,
-				"bad message from the manager: %s", strerror(-rc));
-			continue;
-		}
-		if (m.type == VDF_MSG_PING && send_heartbeat(sv, m.u.ping_cookie)) {
-			vdf_event_loop_stop(sv->loop);
-			return;
-		}
-		if (m.type == VDF_MSG_CHECK)
-			serve_check(sv, &m.u.check);
-		if (m.type == VDF_MSG_STOP) {
-			vdf_log(LOG_INFO, "nvme", sv->c->name, "STOP from the manager (reason %u)",
-				m.u.stop_reason);
-			vdf_event_loop_stop(sv->loop);
-			return;
-		}
+		hb->ios += st->reads + st->writes + st->flushes + st->discards + st->write_zeroes;
+		hb->bytes += st->bytes_read + st->bytes_written;
+		hb->errors += st->errors;
 	}
 }
 
-/* Serve until the manager says STOP or goes away. */
-static int run_serve(struct cli *cli, struct vdf_driver_ctx *ctx, struct vdf_event_loop *loop,
-		     const struct vdf_grant *g)
+/* CHECK reads the first namespace. */
+static int serve_check(void *arg, uint64_t lba, uint32_t nblocks, uint64_t *sum)
 {
-	struct serve sv = {
-	    .ctx = ctx, .c = nvme_driver_ctrlr(ctx), .loop = loop, .sock = cli->grant_fd};
-	struct vdf_timer *t = NULL;
-	int rc;
+	struct nvme_ctrlr *c = arg;
 
-	rc = vdf_event_add_fd(loop, sv.sock, 0, serve_message, &sv);
-	if (rc)
-		return rc;
-	if (g->heartbeat_ms) {
-		rc = vdf_timer_start(loop, g->heartbeat_ms, g->heartbeat_ms, serve_heartbeat, &sv,
-				     &t);
-		if (rc)
-			goto out_del;
-	}
-	/* The first heartbeat says "up and serving". */
-	rc = send_heartbeat(&sv, 0);
-	if (!rc)
-		rc = vdf_event_loop_run(loop);
-	vdf_timer_stop(t);
-out_del:
-	(void)vdf_event_del_fd(loop, sv.sock);
-	return rc;
+	if (!c->nns)
+		return -ENODEV;
+	return vdf_block_checksum(&c->ns[0].bdev, c->dev, lba, nblocks, sum);
 }
 
 int main(int argc, char **argv)
@@ -468,9 +372,13 @@ int main(int argc, char **argv)
 	if (!strcmp(cli.cmd, "identify")) {
 		print_identify(c);
 	} else if (!strcmp(cli.cmd, "serve")) {
-		rc = run_serve(&cli, &ctx, loop, &grant);
+		struct vdf_serve_hooks hooks = {
+		    .stats = serve_stats, .check = serve_check, .arg = nvme_driver_ctrlr(&ctx)};
+
+		rc = vdf_driver_serve(&ctx, cli.grant_fd, &grant, &hooks);
 	} else if (!ns) {
-		fprintf(stderr, "vdf-nvme: no usable namespace%s\n", cli.nsid ? " with that ID" : "");
+		fprintf(stderr, "vdf-nvme: no usable namespace%s\n",
+			cli.nsid ? " with that ID" : "");
 		rc = -ENOENT;
 	} else if (!strcmp(cli.cmd, "selftest")) {
 		print_identify(c);

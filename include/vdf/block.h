@@ -105,6 +105,11 @@ int vdf_block_discard(struct vdf_block_dev *bdev, uint64_t lba, uint32_t nblocks
 int vdf_block_write_zeroes(struct vdf_block_dev *bdev, uint64_t lba,
 			   uint32_t nblocks) VDF_MUST_CHECK;
 
+/* Read nblocks at lba (through a bounce buffer mapped for dev) and return the
+ * FNV-1a checksum of the data (the grant protocol's CHECK). */
+int vdf_block_checksum(struct vdf_block_dev *bdev, struct vdf_dev *dev, uint64_t lba,
+		       uint32_t nblocks, uint64_t *checksum) VDF_MUST_CHECK;
+
 /*
  * Common request checks for drivers: range inside the device, buffer inside
  * its DMA mapping and aligned, op supported. Returns 0 or -ERANGE / -EINVAL /

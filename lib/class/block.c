@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vdf/block.h"
+#include "vdf/grant.h"
 #include "vdf/log.h"
 
 const char *vdf_block_op_name(enum vdf_block_op op)
@@ -146,4 +147,33 @@ int vdf_block_discard(struct vdf_block_dev *bdev, uint64_t lba, uint32_t nblocks
 int vdf_block_write_zeroes(struct vdf_block_dev *bdev, uint64_t lba, uint32_t nblocks)
 {
 	return sync_simple(bdev, VDF_BLOCK_WRITE_ZEROES, lba, nblocks, NULL, NULL);
+}
+
+int vdf_block_checksum(struct vdf_block_dev *bdev, struct vdf_dev *dev, uint64_t lba,
+		       uint32_t nblocks, uint64_t *checksum)
+{
+	struct vdf_block_info info;
+	struct vdf_dma_buf *dma = NULL;
+	uint64_t sum = VDF_GRANT_CHECKSUM_INIT;
+	uint32_t chunk;
+	int rc;
+
+	vdf_block_info(bdev, &info);
+	if (!info.block_size)
+		return -ENODEV;
+	chunk = VDF_MAX(info.max_transfer / info.block_size, 1u);
+	rc = vdf_dma_alloc(dev, (size_t)chunk * info.block_size, VDF_DMA_FROM_DEVICE, &dma);
+	while (!rc && nblocks) {
+		uint32_t n = VDF_MIN(chunk, nblocks);
+
+		rc = vdf_block_read(bdev, lba, n, dma->va, dma);
+		if (!rc)
+			sum = vdf_grant_checksum(sum, dma->va, (size_t)n * info.block_size);
+		lba += n;
+		nblocks -= n;
+	}
+	vdf_dma_free(dma);
+	if (!rc)
+		*checksum = sum;
+	return rc;
 }
