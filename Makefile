@@ -31,6 +31,7 @@ LIBVDF      := $(BUILD)/libvdf.a
 BINS        := $(BUILD)/bin/vdf-nvme
 BINS        += $(if $(wildcard manager/vdfd.c),$(BUILD)/bin/vdfd)
 BINS        += $(if $(wildcard tools/vdfctl/vdfctl.c),$(BUILD)/bin/vdfctl)
+BINS        += $(BUILD)/bin/vdf-nbd
 BINS        += $(patsubst tests/drivers/%.c,$(BUILD)/bin/%,$(wildcard tests/drivers/*.c))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -78,6 +79,11 @@ $(BUILD)/bin/vdfd: $(BUILD)/obj/manager/vdfd.o $(BUILD)/libvdf-manager.a $(LIBVD
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/vdfctl: $(BUILD)/obj/tools/vdfctl/vdfctl.o $(BUILD)/libvdf-manager.a $(LIBVDF)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/vdf-nbd: $(BUILD)/obj/tools/nbd/vdf-nbd.o $(LIBVDF)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

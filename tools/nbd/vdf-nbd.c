@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vdf-nbd: serve one NBD export from a file or from memory.
+ *
+ *   vdf-nbd [--unix PATH | --tcp HOST:PORT] [--export NAME] [--read-only]
+ *           [--max-conns N] (--file PATH | --memory SIZE)
+ *
+ * TCP defaults to 127.0.0.1:10809. SIZE takes K/M/G suffixes (binary). Runs
+ * until SIGINT/SIGTERM. The VDF block-service backend comes later; the server
+ * only sees struct vdf_nbd_backend_ops.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "vdf/log.h"
+#include "vdf/nbd.h"
+
+static struct vdf_nbd_server *g_srv;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_srv)
+		vdf_nbd_server_stop(g_srv);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vdf-nbd [--unix PATH | --tcp HOST:PORT (default 127.0.0.1:10809)]\n"
+		   "               [--export NAME] [--read-only] [--max-conns N]\n"
+		   "               (--file PATH | --memory SIZE[K|M|G])\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end || v == 0 || v > (~0ull >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"unix", required_argument, NULL, 'u'},
+	    {"tcp", required_argument, NULL, 't'},
+	    {"export", required_argument, NULL, 'e'},
+	    {"file", required_argument, NULL, 'f'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"read-only", no_argument, NULL, 'r'},
+	    {"max-conns", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *unix_path = NULL, *tcp = NULL, *file = NULL;
+	struct vdf_nbd_export exp = {.name = "", .description = "VDF NBD export"};
+	char host[256] = "127.0.0.1", *colon;
+	const char *port = "10809";
+	uint64_t mem_size = 0;
+	unsigned max_conns = 16;
+	void *ctx = NULL;
+	struct sigaction sa;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "u:t:e:f:m:rc:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'u':
+			unix_path = optarg;
+			break;
+		case 't':
+			tcp = optarg;
+			break;
+		case 'e':
+			exp.name = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'm':
+			if (parse_size(optarg, &mem_size)) {
+				fprintf(stderr, "vdf-nbd: bad size '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			exp.read_only = true;
+			break;
+		case 'c':
+			max_conns = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || (unix_path && tcp) || !!file == !!mem_size || max_conns == 0 ||
+	    strlen(exp.name) > NBD_MAX_STRING) {
+		usage(stderr);
+		return 2;
+	}
+	if (tcp) {
+		colon = strrchr(tcp, ':');
+		if (!colon || colon == tcp || (size_t)(colon - tcp) >= sizeof(host) || !colon[1]) {
+			fprintf(stderr, "vdf-nbd: --tcp wants HOST:PORT\n");
+			return 2;
+		}
+		memcpy(host, tcp, (size_t)(colon - tcp));
+		host[colon - tcp] = '\0';
+		/* [::1]:10809 */
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			memmove(host, host + 1, strlen(host));
+			host[strlen(host) - 1] = '\0';
+		}
+		port = colon + 1;
+	}
+
+	if (file) {
+		ret = vdf_nbd_file_backend_create(file, exp.read_only, &ctx);
+		exp.ops = &vdf_nbd_file_backend_ops;
+	} else {
+		ret = vdf_nbd_mem_backend_create(mem_size, &ctx);
+		exp.ops = &vdf_nbd_mem_backend_ops;
+	}
+	if (ret) {
+		fprintf(stderr, "vdf-nbd: %s: %s\n", file ? file : "memory", strerror(-ret));
+		return 1;
+	}
+	exp.ctx = ctx;
+
+	if (unix_path)
+		ret = vdf_nbd_server_listen_unix(&exp, unix_path, max_conns, &g_srv);
+	else
+		ret = vdf_nbd_server_listen_tcp(&exp, host, port, max_conns, &g_srv);
+	if (ret) {
+		fprintf(stderr, "vdf-nbd: listen on %s: %s\n",
+			unix_path ? unix_path
+			: tcp	  ? tcp
+				  : "127.0.0.1:10809",
+			strerror(-ret));
+		goto out_backend;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	vdf_log(LOG_INFO, "nbd", exp.name, "serving %llu bytes%s on %s%s%s",
+		(unsigned long long)exp.ops->size(ctx), exp.read_only ? " read-only" : "",
+		unix_path ? unix_path : host, unix_path ? "" : ":", unix_path ? "" : port);
+	ret = vdf_nbd_server_run(g_srv);
+	vdf_nbd_server_destroy(g_srv);
+	g_srv = NULL;
+
+out_backend:
+	if (file)
+		vdf_nbd_file_backend_destroy(ctx);
+	else
+		vdf_nbd_mem_backend_destroy(ctx);
+	return ret ? 1 : 0;
+}
