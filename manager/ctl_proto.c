@@ -295,7 +295,8 @@ static int decode_frame(const void *buf, size_t len, bool response, size_t max, 
 static int parse_request(json_object *obj, struct vdf_ctl_request *req, char *err, size_t errlen)
 {
 	json_object *jcmd = NULL, *jdev = NULL, *jlevel = NULL, *jlba = NULL, *jcount = NULL;
-	bool has_cmd = false, has_dev = false, has_level = false, has_lba = false, has_count = false;
+	bool has_cmd = false, has_dev = false, has_level = false, has_lba = false,
+	     has_count = false;
 	char e1[ECHO_MAX + 4];
 	const char *cmdname;
 	int cmd;
@@ -409,8 +410,8 @@ static int parse_request(json_object *obj, struct vdf_ctl_request *req, char *er
 		req->lba = (uint64_t)json_object_get_int64(jlba);
 	}
 	if (has_count) {
-		int64_t n = json_object_is_type(jcount, json_type_int) ? json_object_get_int64(jcount)
-									: -1;
+		int64_t n =
+		    json_object_is_type(jcount, json_type_int) ? json_object_get_int64(jcount) : -1;
 
 		if (n < 1 || n > VDF_CTL_CHECK_MAX_BLOCKS) {
 			seterr(err, errlen, "'count' must be an integer 1..%u",
@@ -499,7 +500,8 @@ int vdf_ctl_encode_request(const struct vdf_ctl_request *req, void *buf, size_t 
 	if (!rc && req->cmd == VDF_CTL_CHECK) {
 		if (!req->count || req->count > VDF_CTL_CHECK_MAX_BLOCKS || req->lba > INT64_MAX)
 			rc = -EINVAL;
-		else if (json_object_object_add(o, "lba", json_object_new_int64((int64_t)req->lba)) ||
+		else if (json_object_object_add(o, "lba",
+						json_object_new_int64((int64_t)req->lba)) ||
 			 json_object_object_add(o, "count", json_object_new_int64(req->count)))
 			rc = -ENOMEM;
 	}

@@ -74,7 +74,7 @@ struct vdf_ctl_request {
 	uint32_t count;		   /* check: blocks, 1..VDF_CTL_CHECK_MAX_BLOCKS (default 8) */
 };
 
-#define VDF_CTL_CHECK_MAX_BLOCKS 65536u
+#define VDF_CTL_CHECK_MAX_BLOCKS     65536u
 #define VDF_CTL_CHECK_DEFAULT_BLOCKS 8u
 
 /* The frame header, in host order. */

@@ -97,7 +97,9 @@ static void revoke_device(struct vdf_instance *in)
 	vdf_dev_close(in->mdev);
 	in->mdev = NULL;
 	LOG(LOG_INFO, in, "revoked: bus mastering off, device %s, DMA mappings dropped",
-	    rc == -ENOTSUP ? "has no reset" : rc ? "reset failed" : "reset");
+	    rc == -ENOTSUP ? "has no reset"
+	    : rc	   ? "reset failed"
+			   : "reset");
 }
 
 /* A line of the driver's stderr into our log, under the driver's name and

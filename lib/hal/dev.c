@@ -59,8 +59,7 @@ const char *vdf_dev_name(const struct vdf_dev *dev)
 
 const char *vdf_irq_kind_name(enum vdf_irq_kind kind)
 {
-	static const char *const names[VDF_IRQ_KIND_COUNT] = {"INTx", "MSI", "MSI-X", "ERR",
-							      "REQ"};
+	static const char *const names[VDF_IRQ_KIND_COUNT] = {"INTx", "MSI", "MSI-X", "ERR", "REQ"};
 	return (unsigned)kind < VDF_IRQ_KIND_COUNT ? names[kind] : "?";
 }
 
@@ -198,8 +197,7 @@ int vdf_bar_map(struct vdf_dev *dev, unsigned bar, struct vdf_mmio *mmio)
 	return dev->ops->bar_map(dev, bar, mmio);
 }
 
-static int bar_rw(struct vdf_dev *dev, unsigned bar, uint64_t off, void *buf, size_t len,
-		  int write)
+static int bar_rw(struct vdf_dev *dev, unsigned bar, uint64_t off, void *buf, size_t len, int write)
 {
 	if (bar >= PCI_NUM_BARS)
 		return -EINVAL;

@@ -43,8 +43,7 @@ static int dma_map_common(struct vdf_dev *dev, void *va, size_t size, enum vdf_d
 	return 0;
 }
 
-int vdf_dma_alloc(struct vdf_dev *dev, size_t size, enum vdf_dma_dir dir,
-		  struct vdf_dma_buf **out)
+int vdf_dma_alloc(struct vdf_dev *dev, size_t size, enum vdf_dma_dir dir, struct vdf_dma_buf **out)
 {
 	void *va;
 	int rc;

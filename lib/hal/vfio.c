@@ -22,7 +22,7 @@
 
 /* IOVAs handed out from 4 GiB up to 2^39 (the emulated VT-d's default width),
  * clear of the x86 MSI window at 0xfee00000. */
-#define VFIO_IOVA_BASE 0x100000000ull
+#define VFIO_IOVA_BASE	0x100000000ull
 #define VFIO_IOVA_LIMIT (1ull << 39)
 
 #define VFIO_NUM_REGIONS (VFIO_PCI_CONFIG_REGION_INDEX + 1)
@@ -70,8 +70,7 @@ static int vfio_cfg_read(struct vdf_dev *dev, uint32_t off, void *buf, size_t le
 
 static int vfio_cfg_write(struct vdf_dev *dev, uint32_t off, const void *buf, size_t len)
 {
-	return vfio_region_rw(to_vfio(dev), VFIO_PCI_CONFIG_REGION_INDEX, off, (void *)buf, len,
-			      1);
+	return vfio_region_rw(to_vfio(dev), VFIO_PCI_CONFIG_REGION_INDEX, off, (void *)buf, len, 1);
 }
 
 static int vfio_bar_info(struct vdf_dev *dev, unsigned bar, struct vdf_region_info *info)
@@ -106,8 +105,9 @@ static int vfio_bar_map(struct vdf_dev *dev, unsigned bar, struct vdf_mmio *mmio
 		if (p == MAP_FAILED) {
 			int err = -errno;
 
-			vdf_log(LOG_ERR, "vfio", dev->name, "mmap of BAR%u (0x%" PRIx64 " bytes): %s",
-				bar, r->size, strerror(-err));
+			vdf_log(LOG_ERR, "vfio", dev->name,
+				"mmap of BAR%u (0x%" PRIx64 " bytes): %s", bar, r->size,
+				strerror(-err));
 			return err;
 		}
 		r->map = p;
@@ -129,10 +129,10 @@ static int vfio_dma_map(struct vdf_dev *dev, void *va, size_t size, vdf_iova_t *
 {
 	struct vfio_dev *v = to_vfio(dev);
 	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)va,
-		.size = size,
+	    .argsz = sizeof(map),
+	    .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	    .vaddr = (uintptr_t)va,
+	    .size = size,
 	};
 	int rc;
 
@@ -142,9 +142,8 @@ static int vfio_dma_map(struct vdf_dev *dev, void *va, size_t size, vdf_iova_t *
 	map.iova = *iova;
 	if (ioctl(v->container_fd, VFIO_IOMMU_MAP_DMA, &map) < 0) {
 		rc = -errno;
-		vdf_log(LOG_ERR, "vfio", dev->name,
-			"VFIO_IOMMU_MAP_DMA of %zu bytes: %s%s", size, strerror(-rc),
-			rc == -ENOMEM ? " (RLIMIT_MEMLOCK too low?)" : "");
+		vdf_log(LOG_ERR, "vfio", dev->name, "VFIO_IOMMU_MAP_DMA of %zu bytes: %s%s", size,
+			strerror(-rc), rc == -ENOMEM ? " (RLIMIT_MEMLOCK too low?)" : "");
 		if (vdf_iova_free(&v->iova, *iova, size))
 			vdf_log(LOG_ERR, "vfio", dev->name, "IOVA allocator inconsistent");
 		return rc;
@@ -156,9 +155,9 @@ static int vfio_dma_unmap(struct vdf_dev *dev, vdf_iova_t iova, size_t size)
 {
 	struct vfio_dev *v = to_vfio(dev);
 	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = iova,
-		.size = size,
+	    .argsz = sizeof(unmap),
+	    .iova = iova,
+	    .size = size,
 	};
 
 	if (ioctl(v->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap) < 0)
@@ -167,9 +166,9 @@ static int vfio_dma_unmap(struct vdf_dev *dev, vdf_iova_t iova, size_t size)
 }
 
 static const unsigned irq_index[VDF_IRQ_KIND_COUNT] = {
-	[VDF_IRQ_INTX] = VFIO_PCI_INTX_IRQ_INDEX, [VDF_IRQ_MSI] = VFIO_PCI_MSI_IRQ_INDEX,
-	[VDF_IRQ_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX, [VDF_IRQ_ERR] = VFIO_PCI_ERR_IRQ_INDEX,
-	[VDF_IRQ_REQ] = VFIO_PCI_REQ_IRQ_INDEX,
+    [VDF_IRQ_INTX] = VFIO_PCI_INTX_IRQ_INDEX, [VDF_IRQ_MSI] = VFIO_PCI_MSI_IRQ_INDEX,
+    [VDF_IRQ_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX, [VDF_IRQ_ERR] = VFIO_PCI_ERR_IRQ_INDEX,
+    [VDF_IRQ_REQ] = VFIO_PCI_REQ_IRQ_INDEX,
 };
 
 static int vfio_irq_count(struct vdf_dev *dev, enum vdf_irq_kind kind, unsigned *count)
@@ -194,8 +193,8 @@ static int vfio_irq_set(struct vdf_dev *dev, enum vdf_irq_kind kind, const int *
 	set->index = irq_index[kind];
 	set->start = 0;
 	set->count = n;
-	set->flags = VFIO_IRQ_SET_ACTION_TRIGGER |
-		     (n ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
+	set->flags =
+	    VFIO_IRQ_SET_ACTION_TRIGGER | (n ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
 	for (unsigned i = 0; i < n; i++)
 		memcpy(set->data + i * sizeof(int32_t), &fds[i], sizeof(int32_t));
 	if (ioctl(to_vfio(dev)->device_fd, VFIO_DEVICE_SET_IRQS, set) < 0)
@@ -207,12 +206,12 @@ static int vfio_irq_set(struct vdf_dev *dev, enum vdf_irq_kind kind, const int *
 static int vfio_irq_mask(struct vdf_dev *dev, enum vdf_irq_kind kind, unsigned vector, int mask)
 {
 	struct vfio_irq_set set = {
-		.argsz = sizeof(set),
-		.flags = VFIO_IRQ_SET_DATA_NONE |
-			 (mask ? VFIO_IRQ_SET_ACTION_MASK : VFIO_IRQ_SET_ACTION_UNMASK),
-		.index = irq_index[kind],
-		.start = vector,
-		.count = 1,
+	    .argsz = sizeof(set),
+	    .flags = VFIO_IRQ_SET_DATA_NONE |
+		     (mask ? VFIO_IRQ_SET_ACTION_MASK : VFIO_IRQ_SET_ACTION_UNMASK),
+	    .index = irq_index[kind],
+	    .start = vector,
+	    .count = 1,
 	};
 
 	if (ioctl(to_vfio(dev)->device_fd, VFIO_DEVICE_SET_IRQS, &set) < 0)
@@ -253,18 +252,18 @@ static void vfio_close(struct vdf_dev *dev)
 }
 
 static const struct vdf_dev_ops vfio_ops = {
-	.cfg_read = vfio_cfg_read,
-	.cfg_write = vfio_cfg_write,
-	.bar_info = vfio_bar_info,
-	.bar_map = vfio_bar_map,
-	.bar_rw = vfio_bar_rw,
-	.dma_map = vfio_dma_map,
-	.dma_unmap = vfio_dma_unmap,
-	.irq_count = vfio_irq_count,
-	.irq_set = vfio_irq_set,
-	.irq_mask = vfio_irq_mask,
-	.reset = vfio_reset,
-	.close = vfio_close,
+    .cfg_read = vfio_cfg_read,
+    .cfg_write = vfio_cfg_write,
+    .bar_info = vfio_bar_info,
+    .bar_map = vfio_bar_map,
+    .bar_rw = vfio_bar_rw,
+    .dma_map = vfio_dma_map,
+    .dma_unmap = vfio_dma_unmap,
+    .irq_count = vfio_irq_count,
+    .irq_set = vfio_irq_set,
+    .irq_mask = vfio_irq_mask,
+    .reset = vfio_reset,
+    .close = vfio_close,
 };
 
 static int vfio_query_regions(struct vfio_dev *v)

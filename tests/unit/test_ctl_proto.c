@@ -224,9 +224,9 @@ static void test_request_check_args(void **state)
 		memcpy(h.magic, VDF_CTL_MAGIC, 4);
 		vdf_ctl_hdr_pack(&h, buf);
 		memcpy(buf + VDF_CTL_HDR_SIZE, bad[i], n);
-		assert_int_equal(vdf_ctl_decode_request(buf, VDF_CTL_HDR_SIZE + n, &out, errbuf,
-							sizeof(errbuf)),
-				 -EINVAL);
+		assert_int_equal(
+		    vdf_ctl_decode_request(buf, VDF_CTL_HDR_SIZE + n, &out, errbuf, sizeof(errbuf)),
+		    -EINVAL);
 		assert_true(errbuf[0] != '\0');
 	}
 	{
@@ -237,9 +237,9 @@ static void test_request_check_args(void **state)
 		memcpy(h.magic, VDF_CTL_MAGIC, 4);
 		vdf_ctl_hdr_pack(&h, buf);
 		memcpy(buf + VDF_CTL_HDR_SIZE, ok, n);
-		assert_int_equal(vdf_ctl_decode_request(buf, VDF_CTL_HDR_SIZE + n, &out, errbuf,
-							sizeof(errbuf)),
-				 0);
+		assert_int_equal(
+		    vdf_ctl_decode_request(buf, VDF_CTL_HDR_SIZE + n, &out, errbuf, sizeof(errbuf)),
+		    0);
 		assert_int_equal(out.lba, 0);
 		assert_int_equal(out.count, VDF_CTL_CHECK_DEFAULT_BLOCKS);
 	}

@@ -31,33 +31,34 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vdfctl [--socket PATH] [--json] COMMAND [ARGS]\n"
-		"\n"
-		"commands:\n"
-		"  list               the device tree with kernel driver, VDF driver and state\n"
-		"  info DEV           everything vdfd knows about one device\n"
-		"  start DEV          start the driver of a device\n"
-		"  stop DEV           stop it\n"
-		"  restart DEV        restart it\n"
-		"  bind DEV           hand the device to vfio-pci (from its kernel driver)\n"
-		"  unbind DEV         give the device back to its kernel driver\n"
-		"  stats [DEV]        per-driver IRQs, I/Os, bytes, errors, restarts\n"
-		"  log-level [LEVEL]  show or set vdfd's log level (emerg .. debug)\n"
-		"  explain DEV        why a driver did or did not bind to a device\n"
-		"  check DEV [--lba N] [--count N]\n"
-		"                     have the driver read N blocks (default 8) and print a checksum\n"
-		"\n"
-		"DEV is a PCI address (0000:00:04.0 or 00:04.0) or a device tree path\n"
-		"(/pci/0000:00:06.0/usb1-1).\n"
-		"\n"
-		"options:\n"
-		"  -s, --socket PATH  vdfd's control socket (default: $%s or %s)\n"
-		"  -j, --json         print the answer's JSON data instead of tables\n"
-		"  -h, --help         this help\n"
-		"\n"
-		"exit status: 0 ok, 1 vdfd reported an error, 2 usage error, 3 vdfd unreachable\n",
-		VDF_CTL_SOCKET_ENV, VDF_CTL_DEFAULT_SOCKET);
+	fprintf(
+	    f,
+	    "usage: vdfctl [--socket PATH] [--json] COMMAND [ARGS]\n"
+	    "\n"
+	    "commands:\n"
+	    "  list               the device tree with kernel driver, VDF driver and state\n"
+	    "  info DEV           everything vdfd knows about one device\n"
+	    "  start DEV          start the driver of a device\n"
+	    "  stop DEV           stop it\n"
+	    "  restart DEV        restart it\n"
+	    "  bind DEV           hand the device to vfio-pci (from its kernel driver)\n"
+	    "  unbind DEV         give the device back to its kernel driver\n"
+	    "  stats [DEV]        per-driver IRQs, I/Os, bytes, errors, restarts\n"
+	    "  log-level [LEVEL]  show or set vdfd's log level (emerg .. debug)\n"
+	    "  explain DEV        why a driver did or did not bind to a device\n"
+	    "  check DEV [--lba N] [--count N]\n"
+	    "                     have the driver read N blocks (default 8) and print a checksum\n"
+	    "\n"
+	    "DEV is a PCI address (0000:00:04.0 or 00:04.0) or a device tree path\n"
+	    "(/pci/0000:00:06.0/usb1-1).\n"
+	    "\n"
+	    "options:\n"
+	    "  -s, --socket PATH  vdfd's control socket (default: $%s or %s)\n"
+	    "  -j, --json         print the answer's JSON data instead of tables\n"
+	    "  -h, --help         this help\n"
+	    "\n"
+	    "exit status: 0 ok, 1 vdfd reported an error, 2 usage error, 3 vdfd unreachable\n",
+	    VDF_CTL_SOCKET_ENV, VDF_CTL_DEFAULT_SOCKET);
 }
 
 /* Text from the daemon goes to a terminal: no control characters. */
