@@ -13,13 +13,26 @@ CFLAGS="-std=gnu17 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 libs=$(ls lib/*/*.c drivers/nvme/*.c manager/*.c 2>/dev/null | grep -v -e 'drivers/nvme/main.c' -e 'manager/vdfd.c')
 fails=0
+
+# The code under test is compiled once (instrumented, not linked with the
+# fuzzer's main) into one archive that every target links.
+rm -rf "$out/obj" && mkdir -p "$out/obj"
+if ! printf '%s\n' $libs | xargs -P "$(nproc)" -I{} sh -c \
+	'o='"$out"'/obj/$(echo {} | tr / _).o; clang '"$CFLAGS"' -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -c {} -o "$o"' \
+	2>"$out/libs.build.log"; then
+	echo "FAIL: building the libraries for fuzzing (see $out/libs.build.log)"
+	exit 1
+fi
+rm -f "$out/libfuzzed.a"
+ar rcs "$out/libfuzzed.a" "$out"/obj/*.o
 for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	bin=$out/bin/$name
 	work=$out/work/$name
 	mkdir -p "$out/bin" "$work/corpus"
 	extra=$(sed -n 's/^ \* fuzz-link: //p' "$src")
-	if ! clang $CFLAGS $SAN -o "$bin" "$src" $libs $extra -ljson-c -lseccomp -lpthread 2>"$out/$name.build.log"; then
+	if ! clang $CFLAGS $SAN -o "$bin" "$src" $extra "$out/libfuzzed.a" -ljson-c -lseccomp -lpthread \
+		2>"$out/$name.build.log"; then
 		echo "FAIL: $name (build, see $out/$name.build.log)"
 		fails=$((fails + 1))
 		continue
