@@ -31,6 +31,7 @@ LIBVDF      := $(BUILD)/libvdf.a
 BINS        := $(BUILD)/bin/vdf-nvme
 BINS        += $(if $(wildcard manager/vdfd.c),$(BUILD)/bin/vdfd)
 BINS        += $(if $(wildcard tools/vdfctl/vdfctl.c),$(BUILD)/bin/vdfctl)
+BINS        += $(BUILD)/bin/vdf-ringbench
 BINS        += $(BUILD)/bin/vdf-nbd
 BINS        += $(patsubst tests/drivers/%.c,$(BUILD)/bin/%,$(wildcard tests/drivers/*.c))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -91,6 +92,11 @@ $(BUILD)/bin/vdf-nbd: $(BUILD)/obj/tools/nbd/vdf-nbd.o $(LIBVDF)
 # The grant launcher starts drivers the way the manager does (manager/spawn.c).
 $(BUILD)/bin/vdf-grant-launch: $(BUILD)/obj/tests/drivers/vdf-grant-launch.o \
 			       $(BUILD)/libvdf-manager.a $(LIBVDF)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/vdf-ringbench: $(BUILD)/obj/tools/ringbench/ringbench.o $(LIBVDF)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

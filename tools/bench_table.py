@@ -35,6 +35,15 @@ def main():
             lines.append("| 4K randread QD%d | VDF nvme (%s) | %.0f | %.1f | %.1f | %.2f |"
                          % (qd, mode, v["iops"], v["lat_mean_us"], v["lat_p99_us"],
                             v["iops"] / k["iops"] if k["iops"] else 0))
+    lines += ["", "| transport | mode | round trips | mean (us) | p50 (us) | p99 (us) |",
+              "|---|---|---:|---:|---:|---:|"]
+    for mode in ("polled", "eventfd"):
+        path = os.path.join(rundir, "bench-ring-%s.json" % mode)
+        if not os.path.exists(path):
+            continue
+        r = load(path)
+        lines.append("| VDF ring pair, 2 processes | %s | %d | %.2f | %.2f | %.2f |"
+                     % (mode, r["round_trips"], r["mean_us"], r["p50_us"], r["p99_us"]))
     print("\n".join(lines))
 
 

@@ -30,3 +30,9 @@ for qd in 1 32; do
 		--output-format=json >"$out/bench-kernel-qd$qd.json"
 	echo "kernel qd$qd: done"
 done
+
+# The bare transport under the block service, in the same boot.
+for mode in polled eventfd; do
+	build/bin/vdf-ringbench --mode $mode --count 20000 --json >"$out/bench-ring-$mode.json"
+	echo "ring $mode: $(cat "$out/bench-ring-$mode.json")"
+done
