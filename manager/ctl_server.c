@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* vdfd control socket server; see ctl_server.h. */
+#include <assert.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -28,7 +29,13 @@ struct client {
 	struct vdf_ctl_server *srv;
 	int fd;
 	struct vdf_ctl_peer peer;
-	uint64_t last_ns; /* last request (or connect) */
+	uint64_t last_ns;		 /* last request (or connect) */
+	struct vdf_ctl_pending *pending; /* deferred answers still owed */
+};
+
+struct vdf_ctl_pending {
+	struct client *client; /* NULL once the client is gone */
+	struct vdf_ctl_pending *next;
 };
 
 struct vdf_ctl_server {
@@ -45,7 +52,8 @@ struct vdf_ctl_server {
 	unsigned max_clients;
 	unsigned nclients;
 	struct client **clients;
-	uint8_t *buf; /* one request, VDF_CTL_HDR_SIZE + VDF_CTL_MAX_PAYLOAD */
+	uint8_t *buf;		/* one request, VDF_CTL_HDR_SIZE + VDF_CTL_MAX_PAYLOAD */
+	struct client *current; /* whose request a handler is running */
 };
 
 /* Send one response frame; 0 or a negative errno (the caller drops the client). */
@@ -87,6 +95,10 @@ static void send_error_and_close(int fd, const char *error)
 static void client_drop(struct client *c)
 {
 	struct vdf_ctl_server *srv = c->srv;
+
+	/* Answers still owed to it are dropped when they come. */
+	for (struct vdf_ctl_pending *p = c->pending; p; p = p->next)
+		p->client = NULL;
 
 	for (unsigned i = 0; i < srv->max_clients; i++) {
 		if (srv->clients[i] == c) {
@@ -174,9 +186,13 @@ static int dispatch(struct client *c, const struct vdf_ctl_request *req)
 	data = json_object_new_object();
 	if (!data)
 		return send_response(c->fd, NULL, "out of memory");
+	srv->current = c;
 	rc = fn(srv->ctx, req, &c->peer, data, err, sizeof(err));
+	srv->current = NULL;
 	err[sizeof(err) - 1] = '\0';
-	if (rc < 0) {
+	if (rc == VDF_CTL_DEFERRED) {
+		rc = 0;
+	} else if (rc < 0) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s", strerror(-rc));
 		vdf_log(LOG_INFO, COMP, NULL, "%s%s%s failed: %s", name, req->dev[0] ? " " : "",
@@ -239,6 +255,40 @@ static void on_client(int fd, uint32_t events, void *arg)
 
 out_drop:
 	client_drop(c);
+}
+
+struct vdf_ctl_pending *vdf_ctl_defer(struct vdf_ctl_server *srv)
+{
+	struct vdf_ctl_pending *p;
+
+	assert(srv->current); /* only from inside a handler */
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->client = srv->current;
+	p->next = srv->current->pending;
+	srv->current->pending = p;
+	return p;
+}
+
+void vdf_ctl_complete(struct vdf_ctl_pending *p, int rc, json_object *data, const char *err)
+{
+	struct client *c = p->client;
+
+	if (c) {
+		struct vdf_ctl_pending **pp = &c->pending;
+
+		while (*pp != p)
+			pp = &(*pp)->next;
+		*pp = p->next;
+		if (rc < 0)
+			rc = send_response(c->fd, NULL, err && err[0] ? err : strerror(-rc));
+		else
+			rc = send_response(c->fd, data, NULL);
+		if (rc)
+			client_drop(c);
+	}
+	free(p);
 }
 
 /* Kernels before 4.13 have no SO_PEERGROUPS: ask the user databases instead. */

@@ -57,6 +57,17 @@ struct vdf_ctl_peer {
  * {"ok": false, "error": err} -- err (errlen = VDF_CTL_ERR_MAX bytes) is
  * filled by the handler, or strerror(-rc) is used when it is left empty.
  */
+/*
+ * A handler that cannot answer at once (it waits for a driver) takes a token
+ * with vdf_ctl_defer during its call, returns VDF_CTL_DEFERRED, and answers
+ * later with vdf_ctl_complete. If the client has gone by then, the answer is
+ * dropped. A deferred answer may arrive after answers to later requests of
+ * the same client; vdfctl waits for each answer before sending the next.
+ */
+#define VDF_CTL_DEFERRED 1
+
+struct vdf_ctl_pending;
+
 typedef int (*vdf_ctl_handler_fn)(void *ctx, const struct vdf_ctl_request *req,
 				  const struct vdf_ctl_peer *peer, json_object *data, char *err,
 				  size_t errlen);
@@ -102,6 +113,14 @@ int vdf_ctl_server_start(struct vdf_event_loop *loop, const struct vdf_ctl_serve
 /* Disconnect every client, stop listening and remove the socket file (when it
  * is still ours). Accepts NULL. */
 void vdf_ctl_server_stop(struct vdf_ctl_server *srv);
+
+/* Only from inside a handler: a token for answering the current request later
+ * (NULL when out of memory: answer at once then). */
+struct vdf_ctl_pending *vdf_ctl_defer(struct vdf_ctl_server *srv);
+/* Answer a deferred request: rc 0 sends {"ok": true, "data": data} (data stays
+ * the caller's; NULL gives {}), a negative errno sends err (or strerror). Frees
+ * the token. */
+void vdf_ctl_complete(struct vdf_ctl_pending *p, int rc, json_object *data, const char *err);
 
 /* Connected (authorized) clients right now. */
 unsigned vdf_ctl_server_client_count(const struct vdf_ctl_server *srv);

@@ -4,7 +4,6 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +19,9 @@
 #include "vfio_bind.h"
 #include "vdf/log.h"
 
-#define TICK_MS		 100
-#define MAX_INSTANCES	 256
-#define CHECK_TIMEOUT_MS 10000
-#define NS_PER_MS	 1000000ull
+#define TICK_MS	      100
+#define MAX_INSTANCES 256
+#define NS_PER_MS     1000000ull
 
 #define LOG(level, ...) vdf_log(level, "vdfd", NULL, __VA_ARGS__)
 
@@ -462,68 +460,56 @@ static int h_explain(void *ctx, const struct vdf_ctl_request *req, const struct 
 	return 0;
 }
 
-struct check_wait {
-	bool done;
-	int status;
-	uint64_t checksum;
-};
-
-static void check_done(void *arg, int status, uint64_t checksum)
+/* The driver's answer to a check: complete the deferred control request. */
+static void check_done(void *arg, int status, uint64_t checksum, uint64_t lba, uint32_t count)
 {
-	struct check_wait *w = arg;
+	struct vdf_ctl_pending *p = arg;
+	json_object *data = json_object_new_object();
+	char hex[24], err[96] = "";
 
-	w->done = true;
-	w->status = status;
-	w->checksum = checksum;
+	if (!status && data) {
+		snprintf(hex, sizeof(hex), "%016" PRIx64, checksum);
+		json_object_object_add(data, "checksum", json_object_new_string(hex));
+		json_object_object_add(data, "lba", json_object_new_int64((int64_t)lba));
+		json_object_object_add(data, "blocks", json_object_new_int64(count));
+	} else if (status == -ETIMEDOUT) {
+		snprintf(err, sizeof(err), "the driver did not answer within %d ms",
+			 VDF_INSTANCE_CHECK_TIMEOUT_MS);
+	} else if (status == -ECONNRESET) {
+		snprintf(err, sizeof(err), "the driver went away before answering");
+	}
+	vdf_ctl_complete(p, data ? status : -ENOMEM, data, err);
+	json_object_put(data);
 }
 
 /*
  * Ask the driver to read a range of its device and answer a checksum. The
- * answer comes on the driver's socket; the daemon waits for it here (bounded),
- * handling only that socket's messages meanwhile.
+ * answer comes later on the driver's socket: the request is deferred, so a
+ * slow driver never holds up the daemon.
  */
 static int h_check(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
 		   json_object *data, char *err, size_t errlen)
 {
-	struct attached *a = need_attached(ctx, req, err, errlen);
-	struct check_wait w = {0};
-	uint64_t deadline;
-	char hex[24];
+	struct vdfd *d = ctx;
+	struct attached *a = need_attached(d, req, err, errlen);
+	struct vdf_ctl_pending *p;
 	int rc;
 
 	(void)peer;
+	(void)data;
 	if (!a)
 		return -ENOENT;
-	rc = vdf_instance_check(a->in, req->lba, req->count, check_done, &w);
+	p = vdf_ctl_defer(d->ctl);
+	if (!p)
+		return -ENOMEM;
+	rc = vdf_instance_check(a->in, req->lba, req->count, check_done, p);
 	if (rc) {
 		snprintf(err, errlen, "%s is not serving (%s)", a->in->m->name,
 			 vdf_sup_state_name(a->in->sup.state));
-		return rc;
+		vdf_ctl_complete(p, rc, NULL, err);
+		return VDF_CTL_DEFERRED;
 	}
-	deadline = vdf_now_ns() + CHECK_TIMEOUT_MS * NS_PER_MS;
-	while (!w.done && vdf_now_ns() < deadline) {
-		struct pollfd p = {.fd = a->in->sock, .events = POLLIN};
-
-		if (poll(&p, 1, 100) > 0)
-			vdf_instance_poll_socket(a->in);
-		if (!a->in->alive)
-			break;
-	}
-	if (!w.done) {
-		vdf_instance_cancel_check(a->in);
-		snprintf(err, errlen, "%s did not answer within %d ms", a->in->m->name,
-			 CHECK_TIMEOUT_MS);
-		return -ETIMEDOUT;
-	}
-	if (w.status) {
-		snprintf(err, errlen, "%s: %s", a->in->m->name, strerror(-w.status));
-		return w.status;
-	}
-	snprintf(hex, sizeof(hex), "%016" PRIx64, w.checksum);
-	json_object_object_add(data, "checksum", json_object_new_string(hex));
-	json_object_object_add(data, "lba", json_object_new_int64((int64_t)req->lba));
-	json_object_object_add(data, "blocks", json_object_new_int64((int64_t)req->count));
-	return 0;
+	return VDF_CTL_DEFERRED;
 }
 
 static const struct vdf_ctl_handlers handlers = {

@@ -144,6 +144,17 @@ static void on_log(int fd, uint32_t events, void *arg)
 	}
 }
 
+/* Run the pending check's callback once. */
+static void finish_check(struct vdf_instance *in, int status, uint64_t checksum)
+{
+	vdf_check_cb cb = in->check_cb;
+
+	if (!cb)
+		return;
+	in->check_cb = NULL;
+	cb(in->check_arg, status, checksum, in->check_lba, in->check_nblocks);
+}
+
 static void close_process(struct vdf_instance *in)
 {
 	if (in->sock >= 0) {
@@ -161,12 +172,7 @@ static void close_process(struct vdf_instance *in)
 	vdf_spawned_release(&in->proc);
 	in->proc.pidfd = in->proc.log_fd = -1;
 	in->alive = false;
-	if (in->check_cb) {
-		vdf_check_cb cb = in->check_cb;
-
-		in->check_cb = NULL;
-		cb(in->check_arg, -ECONNRESET, 0);
-	}
+	finish_check(in, -ECONNRESET, 0);
 	in->prev_irqs += in->hb.irqs;
 	in->prev_ios += in->hb.ios;
 	in->prev_bytes += in->hb.bytes;
@@ -254,10 +260,7 @@ static void on_message(int fd, uint32_t events, void *arg)
 			}
 		} else if (msg.type == VDF_MSG_CHECK_RESULT && in->check_cb &&
 			   msg.u.check.cookie == in->check_cookie) {
-			vdf_check_cb cb = in->check_cb;
-
-			in->check_cb = NULL;
-			cb(in->check_arg, msg.u.check.status, msg.u.check.checksum);
+			finish_check(in, msg.u.check.status, msg.u.check.checksum);
 		}
 	}
 }
@@ -382,6 +385,8 @@ int vdf_instance_stop(struct vdf_instance *in)
 
 void vdf_instance_tick(struct vdf_instance *in, uint64_t now)
 {
+	if (in->check_cb && now > in->check_deadline_ns)
+		finish_check(in, -ETIMEDOUT, 0);
 	if (in->alive) {
 		if (in->sup.state == VDF_SUP_STOPPING && now > in->stop_deadline_ns &&
 		    !in->killed_as_hung) {
@@ -430,18 +435,10 @@ int vdf_instance_check(struct vdf_instance *in, uint64_t lba, uint32_t nblocks, 
 		return rc;
 	in->check_cb = cb;
 	in->check_arg = arg;
+	in->check_lba = lba;
+	in->check_nblocks = nblocks;
+	in->check_deadline_ns = vdf_now_ns() + VDF_INSTANCE_CHECK_TIMEOUT_MS * NS_PER_MS;
 	return 0;
-}
-
-void vdf_instance_cancel_check(struct vdf_instance *in)
-{
-	in->check_cb = NULL;
-}
-
-void vdf_instance_poll_socket(struct vdf_instance *in)
-{
-	if (in->sock >= 0)
-		on_message(in->sock, EPOLLIN, in);
 }
 
 void vdf_instance_totals(const struct vdf_instance *in, uint64_t *irqs, uint64_t *ios,

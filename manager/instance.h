@@ -26,8 +26,12 @@
 
 struct vdf_devnode;
 
-/* Answer to a CHECK request (see vdf_instance_check). */
-typedef void (*vdf_check_cb)(void *arg, int status, uint64_t checksum);
+/* How long a CHECK may take before it fails with -ETIMEDOUT. */
+#define VDF_INSTANCE_CHECK_TIMEOUT_MS 10000
+
+/* Answer to a CHECK request (see vdf_instance_check): status 0 or -errno. */
+typedef void (*vdf_check_cb)(void *arg, int status, uint64_t checksum, uint64_t lba,
+			     uint32_t nblocks);
 
 struct vdf_instance {
 	unsigned id; /* chooses the driver's uid */
@@ -59,6 +63,8 @@ struct vdf_instance {
 	vdf_check_cb check_cb;
 	void *check_arg;
 	uint64_t check_cookie;
+	uint64_t check_lba, check_deadline_ns;
+	uint32_t check_nblocks;
 };
 
 int vdf_instance_create(struct vdf_event_loop *loop, unsigned id, const struct vdf_pci_info *pci,
@@ -75,13 +81,11 @@ int vdf_instance_stop(struct vdf_instance *in) VDF_MUST_CHECK;
 void vdf_instance_tick(struct vdf_instance *in, uint64_t now);
 
 /* Ask the running driver to read nblocks at lba of its device and answer a
- * checksum (FNV-1a 64 of the bytes); cb runs from the socket handler. */
+ * checksum (FNV-1a 64 of the bytes). cb runs exactly once: from the socket
+ * handler, or with -ETIMEDOUT from the tick, or -ECONNRESET if the driver
+ * goes away. One check at a time (-EBUSY). */
 int vdf_instance_check(struct vdf_instance *in, uint64_t lba, uint32_t nblocks, vdf_check_cb cb,
 		       void *arg) VDF_MUST_CHECK;
-/* Forget a pending check (its answer, if any, is ignored). */
-void vdf_instance_cancel_check(struct vdf_instance *in);
-/* Handle whatever the driver sent (normally done by the event loop). */
-void vdf_instance_poll_socket(struct vdf_instance *in);
 
 /* Totals including past generations. */
 void vdf_instance_totals(const struct vdf_instance *in, uint64_t *irqs, uint64_t *ios,

@@ -552,6 +552,12 @@ struct stub {
 	atomic_int calls;
 	struct vdf_ctl_request last;
 	struct vdf_ctl_peer peer;
+	/* check: answered later, from a timer on the server's loop */
+	struct vdf_event_loop *loop;
+	struct vdf_ctl_server *srv;
+	struct vdf_ctl_pending *pending;
+	struct vdf_timer *timer;
+	atomic_int completed;
 };
 
 struct server_fixture {
@@ -637,7 +643,43 @@ static int stub_stats(void *ctx, const struct vdf_ctl_request *req, const struct
 	return 0;
 }
 
+static void stub_check_later(struct vdf_timer *t, void *arg)
+{
+	struct stub *s = arg;
+	json_object *data = json_object_new_object();
+
+	(void)t;
+	json_object_object_add(data, "checksum", json_object_new_string("00000000deadbeef"));
+	if (s->last.lba == 1)
+		vdf_ctl_complete(s->pending, -EIO, NULL, "the driver failed the read");
+	else
+		vdf_ctl_complete(s->pending, 0, data, NULL);
+	json_object_put(data);
+	s->pending = NULL;
+	atomic_fetch_add(&s->completed, 1);
+}
+
+/* Deferred: the answer comes 50 ms later from a timer. */
+static int stub_check(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
+		      json_object *data, char *err, size_t errlen)
+{
+	struct stub *s = ctx;
+
+	(void)data;
+	(void)err;
+	(void)errlen;
+	stub_record(s, req, peer);
+	vdf_timer_stop(s->timer);
+	s->pending = vdf_ctl_defer(s->srv);
+	if (!s->pending)
+		return -ENOMEM;
+	if (vdf_timer_start(s->loop, 50, 0, stub_check_later, s, &s->timer))
+		return -ENOMEM;
+	return VDF_CTL_DEFERRED;
+}
+
 static const struct vdf_ctl_handlers stub_handlers = {
+    .check = stub_check,
     .list = stub_list,
     .info = stub_info,
     .start = stub_start,
@@ -685,6 +727,8 @@ static int server_start_opts(void **state, unsigned max_clients)
 	o.path = f->path;
 	o.ctx = &f->stub;
 	assert_int_equal(vdf_ctl_server_start(f->loop, &o, &f->srv), 0);
+	f->stub.loop = f->loop;
+	f->stub.srv = f->srv;
 	server_resume(f);
 	*state = f;
 	return 0;
@@ -789,6 +833,42 @@ static void test_server_call(void **state)
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0660);
 	assert_string_equal(vdf_ctl_server_path(f->srv), f->path);
+}
+
+/* A handler that answers later: the client gets the answer; a client that
+ * went away meanwhile costs nothing; the server keeps serving. */
+static void test_server_deferred(void **state)
+{
+	struct server_fixture *f = *state;
+	struct vdf_ctl_request req = {
+	    .cmd = VDF_CTL_CHECK, .dev = "0000:00:04.0", .level = -1, .count = 8};
+	uint8_t frame[512];
+	json_object *data;
+	size_t len;
+	int fd;
+
+	assert_int_equal(vdf_ctl_call(f->path, &req, &data, errbuf, sizeof(errbuf)), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(data, "checksum")),
+			    "00000000deadbeef");
+	json_object_put(data);
+	req.lba = 1; /* the stub fails this one */
+	assert_int_equal(vdf_ctl_call(f->path, &req, &data, errbuf, sizeof(errbuf)), -EREMOTEIO);
+	assert_string_equal(errbuf, "the driver failed the read");
+	/* A client that leaves before its answer. */
+	req.lba = 0;
+	fd = raw_connect(f->path);
+	assert_int_equal(vdf_ctl_encode_request(&req, frame, sizeof(frame), &len), 0);
+	assert_int_equal(send(fd, frame, len, 0), (ssize_t)len);
+	while (atomic_load(&f->stub.calls) < 3)
+		usleep(1000);
+	close(fd);
+	while (atomic_load(&f->stub.completed) < 3)
+		usleep(1000);
+	call_list_ok(f);
+	server_pause(f);
+	vdf_timer_stop(f->stub.timer);
+	f->stub.timer = NULL;
+	server_resume(f);
 }
 
 static void test_server_large_response(void **state)
@@ -1142,6 +1222,7 @@ int main(void)
 	    cmocka_unit_test(test_response_too_large),
 	    cmocka_unit_test(test_response_malformed),
 	    cmocka_unit_test_setup_teardown(test_server_call, server_setup, server_teardown),
+	    cmocka_unit_test_setup_teardown(test_server_deferred, server_setup, server_teardown),
 	    cmocka_unit_test_setup_teardown(test_server_large_response, server_setup,
 					    server_teardown),
 	    cmocka_unit_test_setup_teardown(test_server_handler_errors, server_setup,
