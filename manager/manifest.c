@@ -970,7 +970,6 @@ static int parse_caps(struct vdf_mjson *j, struct json_object *obj, struct vdf_m
 	static const char *const keys[] = {"bars", "io_bars",	"dma_window",
 					   "irqs", "cfg_write", NULL};
 	struct json_object *v;
-	size_t saved;
 	int rc;
 
 	rc = vdf_mjson_expect_object(j, obj);
@@ -978,41 +977,12 @@ static int parse_caps(struct vdf_mjson *j, struct json_object *obj, struct vdf_m
 		rc = vdf_mjson_check_keys(j, obj, keys);
 	if (rc)
 		return rc;
-	if (has(obj, "bars", &v)) {
-		saved = vdf_mjson_push_key(j, "bars");
-		rc = parse_bar_list(j, v, 0, "", &c->bars);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
-	if (has(obj, "io_bars", &v)) {
-		saved = vdf_mjson_push_key(j, "io_bars");
-		rc = parse_bar_list(j, v, c->bars, "capabilities.bars", &c->io_bars);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
-	if (has(obj, "dma_window", &v)) {
-		saved = vdf_mjson_push_key(j, "dma_window");
-		rc = parse_dma_window(j, v, &c->dma_window);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
-	if (has(obj, "irqs", &v)) {
-		saved = vdf_mjson_push_key(j, "irqs");
-		rc = parse_irqs(j, v, c);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
-	if (has(obj, "cfg_write", &v)) {
-		saved = vdf_mjson_push_key(j, "cfg_write");
-		rc = vdf_mjson_get_bool(j, v, &c->cfg_write);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
+	VDF_MJSON_FIELD(j, obj, "bars", v, parse_bar_list(j, v, 0, "", &c->bars));
+	VDF_MJSON_FIELD(j, obj, "io_bars", v,
+			parse_bar_list(j, v, c->bars, "capabilities.bars", &c->io_bars));
+	VDF_MJSON_FIELD(j, obj, "dma_window", v, parse_dma_window(j, v, &c->dma_window));
+	VDF_MJSON_FIELD(j, obj, "irqs", v, parse_irqs(j, v, c));
+	VDF_MJSON_FIELD(j, obj, "cfg_write", v, vdf_mjson_get_bool(j, v, &c->cfg_write));
 	return 0;
 }
 
@@ -1419,13 +1389,7 @@ static int parse_root(struct vdf_mjson *j, struct json_object *root, struct vdf_
 	}
 	vdf_mjson_pop(j, saved);
 
-	if (has(root, "args", &v)) {
-		saved = vdf_mjson_push_key(j, "args");
-		rc = parse_args(j, v, m);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
+	VDF_MJSON_FIELD(j, root, "args", v, parse_args(j, v, m));
 
 	has(root, "match", &v);
 	saved = vdf_mjson_push_key(j, "match");
@@ -1434,25 +1398,13 @@ static int parse_root(struct vdf_mjson *j, struct json_object *root, struct vdf_
 		return rc;
 	vdf_mjson_pop(j, saved);
 
-	if (has(root, "capabilities", &v)) {
-		saved = vdf_mjson_push_key(j, "capabilities");
-		rc = parse_caps(j, v, &m->caps);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
+	VDF_MJSON_FIELD(j, root, "capabilities", v, parse_caps(j, v, &m->caps));
 
 	m->restart.max_restarts = VDF_MANIFEST_DEF_MAX_RESTARTS;
 	m->restart.window_s = VDF_MANIFEST_DEF_WINDOW_S;
 	m->restart.backoff_initial_ms = VDF_MANIFEST_DEF_BACKOFF_MS;
 	m->restart.backoff_max_ms = VDF_MANIFEST_DEF_BACKOFF_MAX;
-	if (has(root, "restart", &v)) {
-		saved = vdf_mjson_push_key(j, "restart");
-		rc = parse_restart(j, v, &m->restart);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
+	VDF_MJSON_FIELD(j, root, "restart", v, parse_restart(j, v, &m->restart));
 
 	rc = parse_limits(j, root, m->caps.dma_window, &m->limits);
 	if (rc)

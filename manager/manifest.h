@@ -232,6 +232,22 @@ int vdf_mjson_fail(struct vdf_mjson *j, const char *fmt, ...) VDF_PRINTF(2, 3);
 size_t vdf_mjson_push_key(struct vdf_mjson *j, const char *key);
 size_t vdf_mjson_push_index(struct vdf_mjson *j, size_t i);
 void vdf_mjson_pop(struct vdf_mjson *j, size_t saved);
+
+/*
+ * If obj has `key`, set v to its value and evaluate `call` (an int
+ * expression using v) with the key pushed on the error path; a non-zero
+ * result is returned from the enclosing function.
+ */
+#define VDF_MJSON_FIELD(j, obj, key, v, call)                           \
+	do {                                                            \
+		if (json_object_object_get_ex((obj), (key), &(v))) {    \
+			size_t saved_ = vdf_mjson_push_key((j), (key)); \
+			int rc_ = (call);                               \
+			if (rc_)                                        \
+				return rc_;                             \
+			vdf_mjson_pop((j), saved_);                     \
+		}                                                       \
+	} while (0)
 /* Every key of `obj` must be in the NULL-terminated `known`. */
 int vdf_mjson_check_keys(struct vdf_mjson *j, struct json_object *obj,
 			 const char *const *known) VDF_MUST_CHECK;

@@ -200,40 +200,16 @@ static int parse_root(struct vdf_mjson *j, struct json_object *root, struct vdf_
 {
 	static const char *const keys[] = {"allow", "deny", "classes", "take_from_kernel", NULL};
 	struct json_object *v;
-	size_t saved;
 	int rc;
 
 	rc = vdf_mjson_check_keys(j, root, keys);
 	if (rc)
 		return rc;
-	if (json_object_object_get_ex(root, "allow", &v)) {
-		saved = vdf_mjson_push_key(j, "allow");
-		rc = parse_list(j, v, &p->allow);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
-	if (json_object_object_get_ex(root, "deny", &v)) {
-		saved = vdf_mjson_push_key(j, "deny");
-		rc = parse_list(j, v, &p->deny);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
-	if (json_object_object_get_ex(root, "classes", &v)) {
-		saved = vdf_mjson_push_key(j, "classes");
-		rc = parse_classes(j, v, p);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
-	if (json_object_object_get_ex(root, "take_from_kernel", &v)) {
-		saved = vdf_mjson_push_key(j, "take_from_kernel");
-		rc = vdf_mjson_get_bool(j, v, &p->take_from_kernel);
-		if (rc)
-			return rc;
-		vdf_mjson_pop(j, saved);
-	}
+	VDF_MJSON_FIELD(j, root, "allow", v, parse_list(j, v, &p->allow));
+	VDF_MJSON_FIELD(j, root, "deny", v, parse_list(j, v, &p->deny));
+	VDF_MJSON_FIELD(j, root, "classes", v, parse_classes(j, v, p));
+	VDF_MJSON_FIELD(j, root, "take_from_kernel", v,
+			vdf_mjson_get_bool(j, v, &p->take_from_kernel));
 	return 0;
 }
 
