@@ -33,6 +33,8 @@ BINS        += $(if $(wildcard manager/vdfd.c),$(BUILD)/bin/vdfd)
 BINS        += $(if $(wildcard tools/vdfctl/vdfctl.c),$(BUILD)/bin/vdfctl)
 BINS        += $(BUILD)/bin/vdf-ringbench
 BINS        += $(BUILD)/bin/vdf-nbd
+BINS        += $(BUILD)/bin/vdf-ublk
+BINS        += $(BUILD)/bin/vdf-blk
 BINS        += $(patsubst tests/drivers/%.c,$(BUILD)/bin/%,$(wildcard tests/drivers/*.c))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -85,6 +87,17 @@ $(BUILD)/bin/vdfctl: $(BUILD)/obj/tools/vdfctl/vdfctl.o $(BUILD)/libvdf-manager.
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/vdf-nbd: $(BUILD)/obj/tools/nbd/vdf-nbd.o $(LIBVDF)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# vdf-ublk: libvdf plus io_uring (only this tool links liburing).
+$(BUILD)/bin/vdf-ublk: $(call obj,$(BUILD),$(wildcard tools/ublk/*.c)) $(LIBVDF)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -luring
+
+$(BUILD)/bin/vdf-blk: $(BUILD)/obj/tools/client/vdf-blk.o $(LIBVDF)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

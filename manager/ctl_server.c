@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctl_server.h"
+#include "vdf/fdmsg.h"
 #include "vdf/log.h"
 
 #define COMP	     "ctl"
@@ -31,6 +32,7 @@ struct client {
 	struct vdf_ctl_peer peer;
 	uint64_t last_ns;		 /* last request (or connect) */
 	struct vdf_ctl_pending *pending; /* deferred answers still owed */
+	bool send_failed;		 /* an answer completed inside a handler failed */
 };
 
 struct vdf_ctl_pending {
@@ -56,12 +58,14 @@ struct vdf_ctl_server {
 	struct client *current; /* whose request a handler is running */
 };
 
-/* Send one response frame; 0 or a negative errno (the caller drops the client). */
-static int send_response(int fd, json_object *data, const char *error)
+/*
+ * Send one response frame, with fd attached when fd >= 0 (the fd stays the
+ * caller's); 0 or a negative errno (the caller drops the client).
+ */
+static int send_response_fd(int sock, json_object *data, const char *error, int fd)
 {
 	void *frame;
 	size_t len;
-	ssize_t n;
 	int rc;
 
 	rc = vdf_ctl_encode_response(data, error, &frame, &len);
@@ -70,12 +74,18 @@ static int send_response(int fd, json_object *data, const char *error)
 					     &frame, &len);
 	if (rc)
 		return rc;
-	n = send(fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	rc = n < 0 ? -errno : 0;
+	/* The client socket is non-blocking (accept4): a client that does not
+	 * read its answers gets -EAGAIN here and is dropped. */
+	rc = vdf_fdmsg_send(sock, frame, len, &fd, fd >= 0 ? 1 : 0);
 	free(frame);
 	if (rc == -EMSGSIZE) /* socket buffer smaller than the frame */
-		return send_response(fd, NULL, "response too large for the socket buffer");
+		return send_response_fd(sock, NULL, "response too large for the socket buffer", -1);
 	return rc;
+}
+
+static int send_response(int sock, json_object *data, const char *error)
+{
+	return send_response_fd(sock, data, error, -1);
 }
 
 /* Answer a connection that is refused, then close it. Whatever the peer sent
@@ -137,6 +147,8 @@ static vdf_ctl_handler_fn handler_for(const struct vdf_ctl_handlers *h, enum vdf
 		return h->explain;
 	case VDF_CTL_CHECK:
 		return h->check;
+	case VDF_CTL_OPEN:
+		return h->open;
 	default:
 		return NULL;
 	}
@@ -191,7 +203,8 @@ static int dispatch(struct client *c, const struct vdf_ctl_request *req)
 	srv->current = NULL;
 	err[sizeof(err) - 1] = '\0';
 	if (rc == VDF_CTL_DEFERRED) {
-		rc = 0;
+		/* Answered (or not) by vdf_ctl_complete, maybe already. */
+		rc = c->send_failed ? -EPIPE : 0;
 	} else if (rc < 0) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s", strerror(-rc));
@@ -271,7 +284,8 @@ struct vdf_ctl_pending *vdf_ctl_defer(struct vdf_ctl_server *srv)
 	return p;
 }
 
-void vdf_ctl_complete(struct vdf_ctl_pending *p, int rc, json_object *data, const char *err)
+void vdf_ctl_complete_fd(struct vdf_ctl_pending *p, int rc, json_object *data, const char *err,
+			 int fd)
 {
 	struct client *c = p->client;
 
@@ -284,11 +298,28 @@ void vdf_ctl_complete(struct vdf_ctl_pending *p, int rc, json_object *data, cons
 		if (rc < 0)
 			rc = send_response(c->fd, NULL, err && err[0] ? err : strerror(-rc));
 		else
-			rc = send_response(c->fd, data, NULL);
-		if (rc)
+			rc = send_response_fd(c->fd, data, NULL, fd);
+		/* Inside the client's own handler the caller is still using it:
+		 * dispatch drops it on return instead. */
+		if (rc && c->srv->current == c)
+			c->send_failed = true;
+		else if (rc)
 			client_drop(c);
 	}
+	/* Sent (the client has its own copy now) or not: ours goes. */
+	if (fd >= 0)
+		close(fd);
 	free(p);
+}
+
+void vdf_ctl_complete(struct vdf_ctl_pending *p, int rc, json_object *data, const char *err)
+{
+	vdf_ctl_complete_fd(p, rc, data, err, -1);
+}
+
+bool vdf_ctl_pending_connected(const struct vdf_ctl_pending *p)
+{
+	return p->client != NULL;
 }
 
 /* Kernels before 4.13 have no SO_PEERGROUPS: ask the user databases instead. */

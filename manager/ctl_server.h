@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The vdfd control socket server: listens on a Unix SOCK_SEQPACKET socket,
- * checks each client's credentials, decodes requests (ctl_proto.h) and
+ * checks each client's credentials, decodes requests (vdf/ctl.h) and
  * dispatches them to handlers the daemon supplies.
  *
  * Access: the socket file is mode 0660, group "vdf" when that group exists.
@@ -25,12 +25,13 @@
 #ifndef VDF_MANAGER_CTL_SERVER_H
 #define VDF_MANAGER_CTL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
 
-#include "ctl_proto.h"
+#include "vdf/ctl.h"
 #include "vdf/common.h"
 #include "vdf/event.h"
 
@@ -90,6 +91,9 @@ struct vdf_ctl_handlers {
 	vdf_ctl_handler_fn log_level; /* data {"level": "<name>"} */
 	vdf_ctl_handler_fn explain;   /* data {"dev": "...", "lines": ["...", ...]} */
 	vdf_ctl_handler_fn check;     /* data {"checksum": "<16 hex digits>", "lba", "blocks"} */
+	vdf_ctl_handler_fn open;      /* deferred; vdf_ctl_complete_fd with the session fd,
+				       * data {"generation", "driver", "instance", "client_id",
+				       * "mode"} */
 };
 
 struct vdf_ctl_server_opts {
@@ -121,6 +125,17 @@ struct vdf_ctl_pending *vdf_ctl_defer(struct vdf_ctl_server *srv);
  * the caller's; NULL gives {}), a negative errno sends err (or strerror). Frees
  * the token. */
 void vdf_ctl_complete(struct vdf_ctl_pending *p, int rc, json_object *data, const char *err);
+/*
+ * The same, and a successful answer carries fd (SCM_RIGHTS on the response
+ * frame; -1: none). Takes fd: it is closed once sent, and also when it is not
+ * sent (an error answer, the client gone, the send failed), so the peer of a
+ * socket handed out this way sees its end close when nobody received it.
+ */
+void vdf_ctl_complete_fd(struct vdf_ctl_pending *p, int rc, json_object *data, const char *err,
+			 int fd);
+/* Is the client that a deferred request came from still connected? (Answers
+ * to a client that left are dropped; work for it may be skipped.) */
+bool vdf_ctl_pending_connected(const struct vdf_ctl_pending *p);
 
 /* Connected (authorized) clients right now. */
 unsigned vdf_ctl_server_client_count(const struct vdf_ctl_server *srv);

@@ -29,7 +29,6 @@ struct attached {
 	struct vdf_instance *in;
 	char prev_driver[32]; /* kernel driver before vfio-pci took the device */
 	bool bound_by_us;     /* we moved it to vfio-pci: give it back on detach */
-	bool restart_pending;
 };
 
 struct vdfd {
@@ -45,6 +44,7 @@ struct vdfd {
 		unsigned n;
 	} att;
 	unsigned next_id;
+	uint64_t next_client_id; /* "open": the last client_id handed out */
 	struct vdf_ctl_server *ctl;
 	struct vdf_timer *tick;
 };
@@ -152,8 +152,9 @@ static void tick(struct vdf_timer *t, void *arg)
 	for (unsigned i = 0; i < d->att.n; i++) {
 		struct attached *a = &d->att.items[i];
 
-		if (a->restart_pending && a->in->sup.state == VDF_SUP_STOPPED && !a->in->alive) {
-			a->restart_pending = false;
+		if (a->in->restart_pending && a->in->sup.state == VDF_SUP_STOPPED &&
+		    !a->in->alive) {
+			a->in->restart_pending = false;
 			if (vdf_instance_start(a->in))
 				vdf_log(LOG_ERR, "vdfd", a->in->pci.addr, "restart: %s",
 					a->in->last_error);
@@ -238,6 +239,9 @@ static json_object *instance_json(struct attached *a)
 	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)bytes));
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)errors));
 	json_object_object_add(o, "heartbeats", json_object_new_int64((int64_t)in->hb_count));
+	json_object_object_add(o, "clients_opened",
+			       json_object_new_int64((int64_t)in->clients_opened));
+	json_object_object_add(o, "clients_waiting", json_object_new_int64(in->nopens));
 	json_object_object_add(o, "last_recovery_ms",
 			       json_object_new_double(last && last->recovered_ns
 							  ? (double)last->recovered_ns / 1e6
@@ -303,7 +307,7 @@ static int stop_now(struct attached *a, bool restart, json_object *data, char *e
 {
 	int rc;
 
-	a->restart_pending = restart;
+	a->in->restart_pending = restart;
 	rc = vdf_instance_stop(a->in);
 	if (rc) {
 		snprintf(err, errlen, "stopping: %s", strerror(-rc));
@@ -512,6 +516,123 @@ static int h_check(void *ctx, const struct vdf_ctl_request *req, const struct vd
 	return VDF_CTL_DEFERRED;
 }
 
+/* An "open" on its way: the deferred answer and what goes into it. */
+struct open_req {
+	struct vdf_ctl_pending *p;
+	struct vdf_instance *in;
+	uint64_t client_id;
+	bool read_only;
+	uint32_t unit;
+};
+
+static bool open_wanted(void *arg)
+{
+	struct open_req *o = arg;
+
+	return vdf_ctl_pending_connected(o->p);
+}
+
+/* The instance brokered the session (fd = the client's end) or gave up. */
+static void open_done(void *arg, int status, int fd, uint32_t generation, const char *why)
+{
+	struct open_req *o = arg;
+	json_object *data = NULL;
+
+	if (!status) {
+		data = json_object_new_object();
+		if (!data) {
+			status = -ENOMEM;
+			why = "out of memory";
+		}
+	}
+	if (data) {
+		json_object_object_add(data, "generation", json_object_new_int64(generation));
+		json_object_object_add(data, "driver", json_object_new_string(o->in->m->name));
+		json_object_object_add(data, "instance", json_object_new_int64(o->in->id));
+		json_object_object_add(data, "client_id",
+				       json_object_new_int64((int64_t)o->client_id));
+		json_object_object_add(data, "mode",
+				       json_object_new_string(o->read_only ? "ro" : "rw"));
+		json_object_object_add(data, "unit", json_object_new_int64(o->unit));
+	}
+	if (status)
+		vdf_log(LOG_INFO, "vdfd", o->in->pci.addr, "open for client %llu failed: %s",
+			(unsigned long long)o->client_id, why);
+	/* The fd goes with a successful answer; complete_fd closes our copy
+	 * either way (also when the answer is an error or the client left). */
+	vdf_ctl_complete_fd(o->p, status, data, why, fd);
+	json_object_put(data);
+	free(o);
+}
+
+/* Refuse an open (it is always deferred: see h_open). */
+static int open_refuse(struct vdf_ctl_pending *p, const struct vdf_ctl_request *req, int rc,
+		       const char *err)
+{
+	vdf_log(LOG_INFO, "vdfd", NULL, "open %s failed: %s", req->dev, err);
+	vdf_ctl_complete_fd(p, rc, NULL, err, -1);
+	return VDF_CTL_DEFERRED;
+}
+
+/*
+ * A session with the block driver of a device. Always deferred: when the
+ * driver serves, the answer goes out before this returns; while it starts or
+ * restarts, the instance keeps the open until the driver serves (or fails,
+ * stops, or VDF_CTL_OPEN_WAIT_MS pass).
+ */
+static int h_open(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
+		  json_object *data, char *err, size_t errlen)
+{
+	struct vdfd *d = ctx;
+	struct vdf_client_grant cg = {0};
+	const struct vdf_manifest *m;
+	struct vdf_ctl_pending *p;
+	struct attached *a;
+	struct open_req *o;
+	int rc;
+
+	(void)data;
+	p = vdf_ctl_defer(d->ctl);
+	if (!p)
+		return -ENOMEM;
+	a = find_attached(d, req->dev);
+	if (!a) {
+		snprintf(err, errlen, "%s: no VDF driver is bound to it (see 'vdfctl explain %s')",
+			 req->dev, req->dev);
+		return open_refuse(p, req, -ENODEV, err);
+	}
+	m = a->in->m;
+	if (m->device_class != VDF_MANIFEST_CLASS_BLOCK) {
+		snprintf(err, errlen,
+			 "%s: its driver %s is of class %s; only block drivers take clients",
+			 a->in->pci.addr, m->name, vdf_manifest_class_name(m->device_class));
+		return open_refuse(p, req, -EOPNOTSUPP, err);
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return open_refuse(p, req, -ENOMEM, "out of memory");
+	o->p = p;
+	o->in = a->in;
+	o->client_id = ++d->next_client_id;
+	o->read_only = req->read_only;
+	o->unit = req->unit;
+	cg.client_id = o->client_id;
+	cg.uid = (uint32_t)peer->uid;
+	cg.flags = req->read_only ? VDF_CLIENT_F_READ_ONLY : 0;
+	cg.unit = req->unit;
+	cg.ops_per_sec = m->client_limits.ops_per_sec;
+	cg.ops_burst = m->client_limits.ops_burst;
+	cg.bytes_per_sec = m->client_limits.bytes_per_sec;
+	cg.bytes_burst = m->client_limits.bytes_burst;
+	rc = vdf_instance_open(a->in, &cg, VDF_CTL_OPEN_WAIT_MS, open_done, open_wanted, o, err,
+			       errlen);
+	if (rc) {
+		free(o);
+		return open_refuse(p, req, rc, err);
+	}
+	return VDF_CTL_DEFERRED;
+}
+
 static const struct vdf_ctl_handlers handlers = {
     .list = h_list,
     .info = h_info,
@@ -523,6 +644,7 @@ static const struct vdf_ctl_handlers handlers = {
     .stats = h_stats,
     .explain = h_explain,
     .check = h_check,
+    .open = h_open,
 };
 
 /* --- startup ------------------------------------------------------------- */

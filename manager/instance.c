@@ -2,6 +2,7 @@
 /* Driver instances: start, watch, revoke, restart. See instance.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,223 @@ static void finish_check(struct vdf_instance *in, int status, uint64_t checksum)
 	cb(in->check_arg, status, checksum, in->check_lba, in->check_nblocks);
 }
 
+/* ---- client opens ------------------------------------------------------- */
+
+/* Running, past its first heartbeat: the driver serves clients. */
+static bool serving(const struct vdf_instance *in)
+{
+	return in->alive && in->sup.state == VDF_SUP_RUNNING && in->sock >= 0;
+}
+
+/*
+ * Is the process on its way out although its exit was not handled yet? Killed
+ * by us, exited (pidfd readable), or its end of the grant socket closed (it is
+ * closing its fds). A client whose session just closed because the driver
+ * died may ask again before the loop has seen the exit: that open must go to
+ * the next generation, not to the dying process.
+ */
+static bool leaving(const struct vdf_instance *in)
+{
+	struct pollfd p[2] = {
+	    {.fd = in->proc.pidfd, .events = POLLIN},
+	    {.fd = in->sock, .events = POLLRDHUP},
+	};
+
+	if (in->killed_as_hung)
+		return true;
+	if (poll(p, 2, 0) <= 0)
+		return false;
+	return (p[0].revents & POLLIN) || (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* One session: the driver gets one end with the CLIENT message, *client_fd the other. */
+static int broker(struct vdf_instance *in, const struct vdf_client_grant *cg, int *client_fd)
+{
+	struct vdf_grant_msg msg = {.type = VDF_MSG_CLIENT};
+	int sv[2], rc;
+
+	*client_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	msg.u.client = *cg;
+	rc = vdf_grant_msg_send_fd(in->sock, &msg, sv[1]);
+	close(sv[1]); /* the driver has its own copy now, or nobody does */
+	if (rc) {
+		close(sv[0]);
+		return rc;
+	}
+	in->clients_opened++;
+	LOG(LOG_INFO, in, "client %llu (uid %u, %s, unit %u) -> %s generation %u",
+	    (unsigned long long)cg->client_id, cg->uid,
+	    (cg->flags & VDF_CLIENT_F_READ_ONLY) ? "ro" : "rw", cg->unit, in->m->name,
+	    in->generation);
+	*client_fd = sv[0];
+	return 0;
+}
+
+/* Did the send fail because the driver process is going away? */
+static bool driver_gone_error(int rc)
+{
+	return rc == -EPIPE || rc == -ECONNRESET || rc == -ECONNREFUSED || rc == -ENOTCONN;
+}
+
+static void open_finish(struct vdf_instance *in, struct vdf_open_wait *w, int status, int fd,
+			const char *why)
+{
+	w->cb(w->arg, status, fd, status ? 0 : in->generation, why);
+	free(w);
+}
+
+/* Unlink and return the waiting open after *pp. */
+static struct vdf_open_wait *open_unlink(struct vdf_instance *in, struct vdf_open_wait **pp)
+{
+	struct vdf_open_wait *w = *pp;
+
+	*pp = w->next;
+	w->next = NULL;
+	in->nopens--;
+	return w;
+}
+
+/* Why a waiting open can never be served now, or NULL while it may still be. */
+static const char *open_refusal(const struct vdf_instance *in, char *buf, size_t len)
+{
+	switch (in->sup.state) {
+	case VDF_SUP_FAILED:
+		snprintf(buf, len, "%s driver failed (%s); 'vdfctl restart %s' tries again",
+			 in->m->name, in->last_error[0] ? in->last_error : "too many crashes",
+			 in->pci.addr);
+		return buf;
+	case VDF_SUP_STOPPED:
+	case VDF_SUP_STOPPING:
+		if (in->restart_pending)
+			return NULL;
+		snprintf(buf, len, "%s driver %s ('vdfctl start %s' starts it)", in->m->name,
+			 in->sup.state == VDF_SUP_STOPPED ? "is stopped" : "is stopping",
+			 in->pci.addr);
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Serve, fail or time out the waiting opens, as the instance's state now
+ * allows. Called after every state change and from the tick.
+ */
+static void opens_update(struct vdf_instance *in, uint64_t now)
+{
+	struct vdf_open_wait **pp = &in->opens;
+	char why[VDF_INSTANCE_WHY_MAX];
+
+	while (*pp) {
+		struct vdf_open_wait *w = *pp;
+		const char *refusal = open_refusal(in, why, sizeof(why));
+		int fd, rc;
+
+		if (w->wanted && !w->wanted(w->arg)) {
+			open_finish(in, open_unlink(in, pp), -ECANCELED, -1, "the client left");
+			continue;
+		}
+		if (serving(in) && in->generation >= w->min_generation) {
+			if (leaving(in)) {
+				w->min_generation = in->generation + 1;
+				pp = &w->next;
+				continue;
+			}
+			rc = broker(in, &w->cg, &fd);
+			if (rc && driver_gone_error(rc)) {
+				w->min_generation = in->generation + 1;
+				pp = &w->next;
+				continue;
+			}
+			if (rc)
+				snprintf(why, sizeof(why), "handing the session to %s: %s",
+					 in->m->name, strerror(-rc));
+			open_finish(in, open_unlink(in, pp), rc, fd, rc ? why : NULL);
+			continue;
+		}
+		if (refusal) {
+			open_finish(in, open_unlink(in, pp), -ENODEV, -1, refusal);
+			continue;
+		}
+		if (now >= w->deadline_ns) {
+			snprintf(why, sizeof(why), "%s driver did not become ready within %u ms",
+				 in->m->name, w->timeout_ms);
+			open_finish(in, open_unlink(in, pp), -ETIMEDOUT, -1, why);
+			continue;
+		}
+		pp = &w->next;
+	}
+}
+
+static void opens_fail_all(struct vdf_instance *in, int status, const char *why)
+{
+	while (in->opens)
+		open_finish(in, open_unlink(in, &in->opens), status, -1, why);
+}
+
+int vdf_instance_open(struct vdf_instance *in, const struct vdf_client_grant *cg,
+		      unsigned timeout_ms, vdf_open_cb cb, vdf_open_wanted_fn wanted, void *arg,
+		      char *err, size_t errlen)
+{
+	struct vdf_open_wait *w, **tail;
+	uint64_t now = vdf_now_ns();
+	uint32_t min_gen;
+	const char *refusal;
+	char why[VDF_INSTANCE_WHY_MAX];
+	int fd, rc;
+
+	refusal = open_refusal(in, why, sizeof(why));
+	if (refusal) {
+		snprintf(err, errlen, "%s", refusal);
+		return -ENODEV;
+	}
+	/* Starting: this process is the one to wait for. Anything else (backoff,
+	 * stopping to restart, a process on its way out): the next one. */
+	min_gen = in->generation + 1;
+	if (in->alive && !leaving(in) &&
+	    (in->sup.state == VDF_SUP_STARTING || in->sup.state == VDF_SUP_RUNNING))
+		min_gen = in->generation;
+	if (serving(in) && min_gen == in->generation) {
+		rc = broker(in, cg, &fd);
+		if (!rc) {
+			cb(arg, 0, fd, in->generation, NULL);
+			return 0;
+		}
+		if (!driver_gone_error(rc)) {
+			snprintf(err, errlen, "handing the session to %s: %s", in->m->name,
+				 strerror(-rc));
+			return rc;
+		}
+		min_gen = in->generation + 1; /* it died under us: wait for the next one */
+	}
+	if (in->nopens >= VDF_INSTANCE_MAX_OPENS) {
+		snprintf(err, errlen, "%u opens are already waiting for %s", in->nopens,
+			 in->m->name);
+		return -EBUSY;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	w->cg = *cg;
+	w->min_generation = min_gen;
+	w->deadline_ns = now + (uint64_t)timeout_ms * NS_PER_MS;
+	w->timeout_ms = timeout_ms;
+	w->cb = cb;
+	w->wanted = wanted;
+	w->arg = arg;
+	for (tail = &in->opens; *tail; tail = &(*tail)->next)
+		;
+	*tail = w;
+	in->nopens++;
+	LOG(LOG_INFO, in, "client %llu waits for %s (%s)", (unsigned long long)cg->client_id,
+	    in->m->name, vdf_sup_state_name(in->sup.state));
+	return 0;
+}
+
 static void close_process(struct vdf_instance *in)
 {
 	if (in->sock >= 0) {
@@ -215,6 +433,7 @@ static void on_exit_event(int fd, uint32_t events, void *arg)
 		LOG(LOG_WARNING, in, "%s %s; restarting in %llu ms", in->m->name, in->last_error,
 		    (unsigned long long)((in->sup.next_start_ns - vdf_now_ns()) / NS_PER_MS));
 	set_node_state(in);
+	opens_update(in, vdf_now_ns());
 }
 
 static void on_message(int fd, uint32_t events, void *arg)
@@ -228,7 +447,9 @@ static void on_message(int fd, uint32_t events, void *arg)
 		rc = vdf_grant_msg_recv(fd, &msg, MSG_DONTWAIT);
 		if (rc == -EAGAIN)
 			return;
-		if (rc == -EPIPE) { /* the process is going; its pidfd tells when */
+		/* The process is going (a reset: it died with messages of ours
+		 * unread); its pidfd tells when. */
+		if (rc == -EPIPE || rc == -ECONNRESET) {
 			(void)vdf_event_del_fd(in->loop, fd);
 			return;
 		}
@@ -257,6 +478,8 @@ static void on_message(int fd, uint32_t events, void *arg)
 					LOG(LOG_INFO, in, "%s running (pid %d)", in->m->name,
 					    (int)in->proc.pid);
 				set_node_state(in);
+				/* Serving now: opens waiting for it get their sessions. */
+				opens_update(in, now);
 			}
 		} else if (msg.type == VDF_MSG_CHECK_RESULT && in->check_cb &&
 			   msg.u.check.cookie == in->check_cookie) {
@@ -312,6 +535,10 @@ static int start_process(struct vdf_instance *in, int *fds)
 		vdf_spawned_release(&in->proc);
 		goto out_sock;
 	}
+	/* From now on a driver that does not read its socket makes our sends
+	 * fail (-EAGAIN) instead of blocking the daemon. */
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0)
+		LOG(LOG_WARNING, in, "grant socket O_NONBLOCK: %s", strerror(errno));
 	in->sock = sv[0];
 	in->alive = true;
 	free(argv);
@@ -374,6 +601,7 @@ int vdf_instance_stop(struct vdf_instance *in)
 
 	vdf_sup_on_stop(&in->sup, vdf_now_ns());
 	set_node_state(in);
+	opens_update(in, vdf_now_ns()); /* a plain stop ends the waiting opens */
 	if (!in->alive)
 		return 0;
 	in->stop_deadline_ns = vdf_now_ns() + STOP_GRACE_MS * NS_PER_MS;
@@ -402,9 +630,7 @@ void vdf_instance_tick(struct vdf_instance *in, uint64_t now)
 			if (vdf_spawn_kill(&in->proc, SIGKILL))
 				LOG(LOG_ERR, in, "kill failed");
 		}
-		return;
-	}
-	if (vdf_sup_should_start(&in->sup, now)) {
+	} else if (vdf_sup_should_start(&in->sup, now)) {
 		int rc = vdf_instance_start(in);
 
 		if (rc) {
@@ -415,6 +641,9 @@ void vdf_instance_tick(struct vdf_instance *in, uint64_t now)
 			set_node_state(in);
 		}
 	}
+	/* Timeouts, clients that left, and whatever a restart command that
+	 * could not start the driver left behind. */
+	opens_update(in, now);
 }
 
 int vdf_instance_check(struct vdf_instance *in, uint64_t lba, uint32_t nblocks, vdf_check_cb cb,
@@ -452,8 +681,15 @@ void vdf_instance_totals(const struct vdf_instance *in, uint64_t *irqs, uint64_t
 
 void vdf_instance_destroy(struct vdf_instance *in)
 {
+	char why[VDF_INSTANCE_WHY_MAX];
+
 	if (!in)
 		return;
+	if (in->opens) {
+		snprintf(why, sizeof(why), "%s driver was unbound from %s", in->m->name,
+			 in->pci.addr);
+		opens_fail_all(in, -ENODEV, why);
+	}
 	if (in->alive) {
 		int status;
 

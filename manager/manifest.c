@@ -1060,6 +1060,82 @@ static int parse_limits(struct vdf_mjson *j, struct json_object *root, uint64_t 
 	return 0;
 }
 
+/* A u64 of client_limits: an integer, or for byte counts also a size string. */
+static int get_limit(struct vdf_mjson *j, struct json_object *v, bool size, uint64_t *out)
+{
+	char buf[RENDER_MAX];
+	int64_t i;
+
+	if (json_object_is_type(v, json_type_int)) {
+		i = json_object_get_int64(v);
+		if (i < 0 || i == INT64_MAX) /* INT64_MAX: json-c saturated */
+			goto bad;
+		*out = (uint64_t)i;
+		return 0;
+	}
+	if (size && json_object_is_type(v, json_type_string) &&
+	    !vdf_manifest_parse_size(json_object_get_string(v), out))
+		return 0;
+bad:
+	return vdf_mjson_fail(j, "expected %s, got %s",
+			      size ? "a non-negative integer or a size like \"1M\""
+				   : "a non-negative integer",
+			      render(v, buf, sizeof(buf)));
+}
+
+/* One limit's rate and burst: 0 = unlimited; a rate needs a burst. */
+static int check_limit(struct vdf_mjson *j, const char *rate_key, uint64_t rate,
+		       const char *burst_key, uint64_t burst, uint64_t min_burst)
+{
+	size_t saved;
+
+	if (!rate && burst) {
+		vdf_mjson_push_key(j, burst_key);
+		return vdf_mjson_fail(j, "has no effect without %s (0 = unlimited)", rate_key);
+	}
+	if (!rate)
+		return 0;
+	saved = vdf_mjson_push_key(j, burst_key);
+	if (!burst)
+		return vdf_mjson_fail(j, "is required (and not 0) when %s is set", rate_key);
+	if (burst < min_burst)
+		return vdf_mjson_fail(
+		    j, "%" PRIu64 " is below %" PRIu64 " bytes: a single request could never pass",
+		    burst, min_burst);
+	if (burst > VDF_MANIFEST_MAX_BURST)
+		return vdf_mjson_fail(j, "%" PRIu64 " is above the largest burst, %llu", burst,
+				      (unsigned long long)VDF_MANIFEST_MAX_BURST);
+	vdf_mjson_pop(j, saved);
+	return 0;
+}
+
+static int parse_client_limits(struct vdf_mjson *j, struct json_object *obj,
+			       enum vdf_manifest_class cls, struct vdf_manifest_client_limits *l)
+{
+	static const char *const keys[] = {"ops_per_sec", "ops_burst", "bytes_per_sec",
+					   "bytes_burst", NULL};
+	struct json_object *v;
+	int rc;
+
+	rc = vdf_mjson_expect_object(j, obj);
+	if (!rc)
+		rc = vdf_mjson_check_keys(j, obj, keys);
+	if (rc)
+		return rc;
+	if (cls != VDF_MANIFEST_CLASS_BLOCK)
+		return vdf_mjson_fail(j, "only block drivers take clients (class is %s)",
+				      vdf_manifest_class_name(cls));
+	VDF_MJSON_FIELD(j, obj, "ops_per_sec", v, get_limit(j, v, false, &l->ops_per_sec));
+	VDF_MJSON_FIELD(j, obj, "ops_burst", v, get_limit(j, v, false, &l->ops_burst));
+	VDF_MJSON_FIELD(j, obj, "bytes_per_sec", v, get_limit(j, v, true, &l->bytes_per_sec));
+	VDF_MJSON_FIELD(j, obj, "bytes_burst", v, get_limit(j, v, true, &l->bytes_burst));
+	rc = check_limit(j, "ops_per_sec", l->ops_per_sec, "ops_burst", l->ops_burst, 1);
+	if (!rc)
+		rc = check_limit(j, "bytes_per_sec", l->bytes_per_sec, "bytes_burst",
+				 l->bytes_burst, VDF_MANIFEST_MIN_BYTES_BURST);
+	return rc;
+}
+
 static bool name_ok(const char *s)
 {
 	for (; *s; s++)
@@ -1322,9 +1398,9 @@ static int parse_args(struct vdf_mjson *j, struct json_object *v, struct vdf_man
 
 static int parse_root(struct vdf_mjson *j, struct json_object *root, struct vdf_manifest *m)
 {
-	static const char *const keys[] = {
-	    "name",	    "version", "class",	 "binary",	 "args", "match",
-	    "capabilities", "restart", "limits", "heartbeat_ms", NULL};
+	static const char *const keys[] = {"name",   "version",	      "class",	      "binary",
+					   "args",   "match",	      "capabilities", "restart",
+					   "limits", "client_limits", "heartbeat_ms", NULL};
 	static const char *const required[] = {"name", "version", "class", "binary", "match", NULL};
 	struct json_object *v;
 	const char *s;
@@ -1409,6 +1485,9 @@ static int parse_root(struct vdf_mjson *j, struct json_object *root, struct vdf_
 	rc = parse_limits(j, root, m->caps.dma_window, &m->limits);
 	if (rc)
 		return rc;
+
+	VDF_MJSON_FIELD(j, root, "client_limits", v,
+			parse_client_limits(j, v, m->device_class, &m->client_limits));
 
 	rc = get_u32(j, root, "heartbeat_ms", 0, 600000, &m->heartbeat_ms);
 	if (rc)

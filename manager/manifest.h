@@ -106,6 +106,18 @@ struct vdf_manifest_limits {
 	unsigned memlock_mb; /* RLIMIT_MEMLOCK; defaults to the DMA window rounded up */
 };
 
+/* Rate limits on each block client the manager brokers to the driver
+ * (control "open"); 0 = unlimited. They travel in the CLIENT message. */
+struct vdf_manifest_client_limits {
+	uint64_t ops_per_sec, ops_burst;     /* a rate needs a burst */
+	uint64_t bytes_per_sec, bytes_burst; /* burst >= VDF_MANIFEST_MIN_BYTES_BURST */
+};
+
+/* A bytes burst below this could refuse a single large request forever. */
+#define VDF_MANIFEST_MIN_BYTES_BURST (1ull << 20)
+/* The largest burst (a token bucket holds burst * 10^9 nano-tokens in 64 bits). */
+#define VDF_MANIFEST_MAX_BURST (UINT64_MAX / 1000000000ull)
+
 struct vdf_manifest {
 	char name[VDF_MANIFEST_NAME_MAX + 1];
 	char version[VDF_MANIFEST_VERSION_MAX + 1];
@@ -119,6 +131,7 @@ struct vdf_manifest {
 	struct vdf_manifest_caps caps;
 	struct vdf_manifest_restart restart;
 	struct vdf_manifest_limits limits;
+	struct vdf_manifest_client_limits client_limits;
 	unsigned heartbeat_ms; /* 0 = the driver sends no heartbeat */
 	char *origin;	       /* where it came from (file path), for messages */
 };

@@ -21,9 +21,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../tools/blk/blk_tools.h"
 #include "nvme_driver.h"
+#include "vdf/blkserver.h"
 #include "vdf/grant.h"
 #include "vdf/irq.h"
 #include "vdf/log.h"
@@ -53,8 +55,9 @@ static void usage(FILE *f)
 		   "  write               write stdin (whole blocks) at --lba\n"
 		   "  read                write --count blocks from --lba to stdout\n"
 		   "  serve               (with --grant-fd) run until the manager says STOP or\n"
-		   "                      closes the socket, sending heartbeats and answering\n"
-		   "                      PING and CHECK (checksum of blocks read)\n"
+		   "                      closes the socket, sending heartbeats, answering\n"
+		   "                      PING and CHECK (checksum of blocks read) and serving\n"
+		   "                      block clients the manager brokers (shared rings)\n"
 		   "options:\n"
 		   "  --pci ADDR          PCI function bound to vfio-pci (e.g. 0000:00:04.0)\n"
 		   "  --grant-fd N        take the device granted on socket fd N (the manager's\n"
@@ -303,10 +306,18 @@ static int run_perf(struct cli *cli, struct nvme_ns *ns, struct vdf_dev *dev)
 	return r.errors ? -EIO : 0;
 }
 
-/* Heartbeat counters: block I/O summed over the namespaces. */
+/* What the serve hooks work on. */
+struct serve_ctx {
+	struct nvme_ctrlr *c;
+	struct vdf_blk_server *srv; /* NULL: no namespace, or it could not start */
+};
+
+/* Heartbeat counters: block I/O summed over the namespaces (client requests
+ * included), plus client requests refused before reaching the device. */
 static void serve_stats(void *arg, struct vdf_heartbeat *hb)
 {
-	struct nvme_ctrlr *c = arg;
+	struct serve_ctx *sc = arg;
+	struct nvme_ctrlr *c = sc->c;
 
 	for (unsigned i = 0; i < c->nns; i++) {
 		const struct vdf_block_stats *st = &c->ns[i].bdev.stats;
@@ -315,16 +326,65 @@ static void serve_stats(void *arg, struct vdf_heartbeat *hb)
 		hb->bytes += st->bytes_read + st->bytes_written;
 		hb->errors += st->errors;
 	}
+	vdf_blk_server_stats(sc->srv, hb);
 }
 
 /* CHECK reads the first namespace. */
 static int serve_check(void *arg, uint64_t lba, uint32_t nblocks, uint64_t *sum)
 {
-	struct nvme_ctrlr *c = arg;
+	struct serve_ctx *sc = arg;
 
-	if (!c->nns)
+	if (!sc->c->nns)
 		return -ENODEV;
-	return vdf_block_checksum(&c->ns[0].bdev, c->dev, lba, nblocks, sum);
+	return vdf_block_checksum(&sc->c->ns[0].bdev, sc->c->dev, lba, nblocks, sum);
+}
+
+/* A block client brokered by the manager: unit N is the N-th namespace. */
+static int serve_client(void *arg, int fd, const struct vdf_client_grant *cg)
+{
+	struct serve_ctx *sc = arg;
+
+	if (!sc->srv) {
+		close(fd);
+		return -ENODEV;
+	}
+	return vdf_blk_server_add_client(sc->srv, fd, cg);
+}
+
+/*
+ * Under the manager: serve every namespace to block clients (the ring server,
+ * requests under this instance's generation) until STOP. One client may map
+ * at most a quarter of the DMA window, so a few always fit next to the
+ * driver's own queues.
+ */
+static int run_serve(struct vdf_driver_ctx *ctx, int sock, const struct vdf_grant *g)
+{
+	struct serve_ctx sc = {.c = nvme_driver_ctrlr(ctx)};
+	struct vdf_serve_hooks hooks = {
+	    .stats = serve_stats, .check = serve_check, .client = serve_client, .arg = &sc};
+	struct vdf_blk_server_opts o = {
+	    .generation = g->generation,
+	    .max_data_size = g->rights.dma_window / 4,
+	};
+	struct vdf_block_dev **bdevs = NULL;
+	int rc;
+
+	if (sc.c->nns) {
+		bdevs = calloc(sc.c->nns, sizeof(*bdevs));
+		if (!bdevs)
+			return -ENOMEM;
+		for (unsigned i = 0; i < sc.c->nns; i++)
+			bdevs[i] = &sc.c->ns[i].bdev;
+		rc = vdf_blk_server_create(bdevs, sc.c->nns, ctx->dev, ctx->loop, &o, &sc.srv);
+		if (rc) /* CHECK and heartbeats still work; clients are refused */
+			vdf_log(LOG_ERR, "nvme", sc.c->name, "block client server: %s",
+				strerror(-rc));
+	}
+	rc = vdf_driver_serve(ctx, sock, g, &hooks);
+	/* Before the controller goes: requests in flight finish first. */
+	vdf_blk_server_destroy(sc.srv);
+	free(bdevs);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -372,10 +432,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cli.cmd, "identify")) {
 		print_identify(c);
 	} else if (!strcmp(cli.cmd, "serve")) {
-		struct vdf_serve_hooks hooks = {
-		    .stats = serve_stats, .check = serve_check, .arg = nvme_driver_ctrlr(&ctx)};
-
-		rc = vdf_driver_serve(&ctx, cli.grant_fd, &grant, &hooks);
+		rc = run_serve(&ctx, cli.grant_fd, &grant);
 	} else if (!ns) {
 		fprintf(stderr, "vdf-nvme: no usable namespace%s\n",
 			cli.nsid ? " with that ID" : "");

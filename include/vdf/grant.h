@@ -85,6 +85,7 @@ enum vdf_grant_msg_type {
 	VDF_MSG_STOP = 4,	  /* manager -> driver: quiesce and exit */
 	VDF_MSG_CHECK = 5,	  /* manager -> driver: read blocks, answer CHECK_RESULT */
 	VDF_MSG_CHECK_RESULT = 6, /* driver -> manager */
+	VDF_MSG_CLIENT = 7,	  /* manager -> driver, with one fd: a block client's session */
 };
 
 struct vdf_heartbeat {
@@ -114,6 +115,27 @@ struct vdf_check {
 	uint64_t checksum;
 };
 
+/*
+ * A client session the manager brokered (control command "open"): the message
+ * carries one fd, the driver's end of a SEQPACKET socketpair whose other end
+ * went to the client; the client then speaks vdf/blksession.h on it. The
+ * manager's policy travels with it: read-only or not, which block device of
+ * the driver (unit 0 = the first namespace), and the per-client rate limits
+ * (0 = unlimited).
+ */
+#define VDF_CLIENT_F_READ_ONLY BIT(0)
+#define VDF_CLIENT_F_KNOWN     (VDF_CLIENT_F_READ_ONLY)
+#define VDF_CLIENT_UNIT_MAX    1023u
+
+struct vdf_client_grant {
+	uint64_t client_id; /* unique per manager run, for logs and stats */
+	uint32_t uid;	    /* the client's uid (SO_PEERCRED at the control socket) */
+	uint32_t flags;	    /* VDF_CLIENT_F_* */
+	uint32_t unit;	    /* 0..VDF_CLIENT_UNIT_MAX */
+	uint64_t ops_per_sec, ops_burst;
+	uint64_t bytes_per_sec, bytes_burst;
+};
+
 /* FNV-1a (64-bit) over buf, continuing from state: start with
  * VDF_GRANT_CHECKSUM_INIT and feed the data in order, in any pieces. */
 #define VDF_GRANT_CHECKSUM_INIT 0xcbf29ce484222325ull
@@ -123,10 +145,11 @@ uint64_t vdf_grant_checksum(uint64_t state, const void *buf, size_t len);
 struct vdf_grant_msg {
 	enum vdf_grant_msg_type type;
 	union {
-		struct vdf_heartbeat hb; /* VDF_MSG_HEARTBEAT */
-		uint64_t ping_cookie;	 /* VDF_MSG_PING */
-		uint32_t stop_reason;	 /* VDF_MSG_STOP: enum vdf_stop_reason */
-		struct vdf_check check;	 /* VDF_MSG_CHECK, VDF_MSG_CHECK_RESULT */
+		struct vdf_heartbeat hb;	/* VDF_MSG_HEARTBEAT */
+		uint64_t ping_cookie;		/* VDF_MSG_PING */
+		uint32_t stop_reason;		/* VDF_MSG_STOP: enum vdf_stop_reason */
+		struct vdf_check check;		/* VDF_MSG_CHECK, VDF_MSG_CHECK_RESULT */
+		struct vdf_client_grant client; /* VDF_MSG_CLIENT */
 	} u;
 };
 
@@ -176,6 +199,15 @@ int vdf_grant_msg_send(int sock, const struct vdf_grant_msg *m) VDF_MUST_CHECK;
  * messages carrying fds are refused (fds closed, -EBADMSG).
  */
 int vdf_grant_msg_recv(int sock, struct vdf_grant_msg *m, int flags) VDF_MUST_CHECK;
+/*
+ * The same with at most one fd attached (VDF_MSG_CLIENT carries exactly one,
+ * every other type none). send: fd < 0 for none; the fd stays the caller's.
+ * recv: *fd is the received fd (close-on-exec, now the caller's) or -1; a
+ * message whose fd count does not match its type is refused (fds closed,
+ * -EBADMSG).
+ */
+int vdf_grant_msg_send_fd(int sock, const struct vdf_grant_msg *m, int fd) VDF_MUST_CHECK;
+int vdf_grant_msg_recv_fd(int sock, struct vdf_grant_msg *m, int *fd, int flags) VDF_MUST_CHECK;
 
 /*
  * Build a device from a received grant: takes ownership of fds[0..n) (also on

@@ -30,18 +30,19 @@ void vdf_vlog(int level, const char *component, const char *dev, const char *fmt
  * Rate-limited logging for hot paths: at most `burst` messages per second per
  * call site; suppressed messages are counted and reported with the next one.
  */
-struct vdf_ratelimit {
+struct vdf_log_ratelimit {
 	long window_start_s;
 	unsigned printed;
 	unsigned suppressed;
 };
 
-void vdf_log_ratelimited(struct vdf_ratelimit *rl, unsigned burst, int level, const char *component,
-			 const char *dev, const char *fmt, ...) VDF_PRINTF(6, 7);
+void vdf_log_ratelimited(struct vdf_log_ratelimit *rl, unsigned burst, int level,
+			 const char *component, const char *dev, const char *fmt, ...)
+    VDF_PRINTF(6, 7);
 
 #define VDF_LOG_RL(level, comp, dev, ...)                                         \
 	do {                                                                      \
-		static struct vdf_ratelimit vdf_rl_;                              \
+		static struct vdf_log_ratelimit vdf_rl_;                          \
 		vdf_log_ratelimited(&vdf_rl_, 10, level, comp, dev, __VA_ARGS__); \
 	} while (0)
 

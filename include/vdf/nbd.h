@@ -197,7 +197,8 @@ const char *vdf_nbd_opt_name(uint32_t option);
  * offsets and lengths are already checked against size. The server may call
  * these from several connection threads at once: a backend must be safe for
  * that (like a disk, overlapping writes from different clients may interleave).
- * write_zeroes with may_trim false must leave the range allocated (NO_HOLE).
+ * write_zeroes with may_trim false must leave the range allocated (NO_HOLE);
+ * it may return -EOPNOTSUPP and the server then writes zeroes instead.
  * flush, trim and write_zeroes may be NULL: the export then does not advertise
  * them (trim) or the server emulates them (write_zeroes by writes, flush as a
  * no-op only if the backend has no cache, i.e. flush NULL means "always stable").
@@ -231,6 +232,12 @@ extern const struct vdf_nbd_backend_ops vdf_nbd_mem_backend_ops;
 int vdf_nbd_file_backend_create(const char *path, bool read_only, void **ctx_out) VDF_MUST_CHECK;
 void vdf_nbd_file_backend_destroy(void *ctx);
 extern const struct vdf_nbd_backend_ops vdf_nbd_file_backend_ops;
+/* A VDF block device through the client library (lib/nbd/nbd_vdf_backend.c):
+ * dev as vdfd names it, socket the vdfd control socket (NULL: default). */
+int vdf_nbd_vdf_backend_create(const char *dev, const char *socket, bool read_only,
+			       void **ctx_out) VDF_MUST_CHECK;
+void vdf_nbd_vdf_backend_destroy(void *ctx);
+extern const struct vdf_nbd_backend_ops vdf_nbd_vdf_backend_ops;
 
 /* --- Server (nbd_server.c) ---------------------------------------------- */
 /* Byte stream of one connection: read/write all of len or fail. */

@@ -21,6 +21,10 @@ struct vdf_serve_hooks {
 	/* CHECK: read nblocks at lba and return the FNV-1a checksum of the data
 	 * (vdf_grant_checksum). NULL: CHECK is answered with -EOPNOTSUPP. */
 	int (*check)(void *arg, uint64_t lba, uint32_t nblocks, uint64_t *checksum);
+	/* CLIENT: a brokered block client session. The hook owns fd from now on
+	 * (also when it fails: it closes it). NULL: the fd is closed and the
+	 * refusal logged, so the client sees its session end at once. */
+	int (*client)(void *arg, int fd, const struct vdf_client_grant *cg);
 	void *arg;
 };
 

@@ -29,6 +29,7 @@ struct vdf_event_loop {
 	int stop;
 	struct watch *watches;
 	struct watch *dead; /* removed during dispatch; freed after it */
+	unsigned depth;	    /* nested run_once calls (a callback waiting synchronously) */
 };
 
 static void free_list(struct watch *w)
@@ -190,6 +191,7 @@ int vdf_event_loop_run_once(struct vdf_event_loop *loop, int timeout_ms)
 	n = epoll_wait(loop->epfd, evs, (int)VDF_ARRAY_SIZE(evs), timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	loop->depth++;
 	for (int i = 0; i < n; i++) {
 		struct watch *w = evs[i].data.ptr;
 
@@ -198,8 +200,13 @@ int vdf_event_loop_run_once(struct vdf_event_loop *loop, int timeout_ms)
 			ran++;
 		}
 	}
-	free_list(loop->dead);
-	loop->dead = NULL;
+	/* A callback may run the loop nested (vdf_block_sync): watches removed
+	 * there may still be in an outer call's event array, so they are freed
+	 * only when the outermost dispatch is done. */
+	if (--loop->depth == 0) {
+		free_list(loop->dead);
+		loop->dead = NULL;
+	}
 	return ran;
 }
 

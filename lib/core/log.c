@@ -61,8 +61,8 @@ void vdf_log(int level, const char *component, const char *dev, const char *fmt,
 	va_end(ap);
 }
 
-void vdf_log_ratelimited(struct vdf_ratelimit *rl, unsigned burst, int level, const char *component,
-			 const char *dev, const char *fmt, ...)
+void vdf_log_ratelimited(struct vdf_log_ratelimit *rl, unsigned burst, int level,
+			 const char *component, const char *dev, const char *fmt, ...)
 {
 	struct timespec now;
 	va_list ap;

@@ -130,8 +130,11 @@ static const int allowed_prctl[] = {
     PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_GET_SECCOMP, PR_GET_NO_NEW_PRIVS,
 };
 
+/* F_GET_SEALS: a block client's memfd must be sealed against shrinking before
+ * the driver maps it (vdf_blks_check_memfd). Reading seals changes nothing;
+ * F_ADD_SEALS stays denied. */
 static const int allowed_fcntl[] = {
-    F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC,
+    F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, F_GET_SEALS,
 };
 
 static const unsigned long allowed_ioctl[] = {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "vdf/log.h"
 #include "vdf/serve.h"
@@ -54,6 +55,27 @@ static void answer_check(struct serve *sv, const struct vdf_check *req)
 		stop(sv, rc);
 }
 
+/* A brokered client session: the class's hook takes the fd, or nobody does
+ * and closing it tells the client at once. */
+static void take_client(struct serve *sv, int fd, const struct vdf_client_grant *cg)
+{
+	int rc;
+
+	if (!sv->hooks || !sv->hooks->client) {
+		close(fd);
+		VDF_LOG_RL(LOG_WARNING, sv->ctx->drv->name, dev_name(sv),
+			   "client %llu (uid %u): this driver serves no block clients; "
+			   "closed the session",
+			   (unsigned long long)cg->client_id, cg->uid);
+		return;
+	}
+	rc = sv->hooks->client(sv->hooks->arg, fd, cg);
+	if (rc)
+		VDF_LOG_RL(LOG_WARNING, sv->ctx->drv->name, dev_name(sv),
+			   "client %llu (uid %u) refused: %s", (unsigned long long)cg->client_id,
+			   cg->uid, strerror(-rc));
+}
+
 static void on_tick(struct vdf_timer *t, void *arg)
 {
 	struct serve *sv = arg;
@@ -68,11 +90,11 @@ static void on_message(int fd, uint32_t events, void *arg)
 {
 	struct serve *sv = arg;
 	struct vdf_grant_msg m;
-	int rc;
+	int rc, cfd;
 
 	(void)fd;
 	(void)events;
-	while ((rc = vdf_grant_msg_recv(sv->sock, &m, MSG_DONTWAIT)) != -EAGAIN) {
+	while ((rc = vdf_grant_msg_recv_fd(sv->sock, &m, &cfd, MSG_DONTWAIT)) != -EAGAIN) {
 		if (rc == -EPIPE) {
 			vdf_log(LOG_INFO, sv->ctx->drv->name, dev_name(sv),
 				"the manager closed the socket: stopping");
@@ -94,6 +116,9 @@ static void on_message(int fd, uint32_t events, void *arg)
 			break;
 		case VDF_MSG_CHECK:
 			answer_check(sv, &m.u.check);
+			break;
+		case VDF_MSG_CLIENT:
+			take_client(sv, cfd, &m.u.client);
 			break;
 		case VDF_MSG_STOP:
 			vdf_log(LOG_INFO, sv->ctx->drv->name, dev_name(sv),

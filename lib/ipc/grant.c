@@ -11,14 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vdf/fdmsg.h"
 #include "vdf/grant.h"
 #include "vdf/hw/pci.h"
 #include "vdf/irq.h"
 #include "vdf/log.h"
-
-/* The most fds accepted from one message; more are dropped by the kernel
- * (MSG_CTRUNC) and the message refused. */
-#define GRANT_RECV_FDS_MAX 16u
+#include "vdf/ratelimit.h"
 
 struct wire_hdr {
 	uint32_t magic;
@@ -65,6 +63,16 @@ struct wire_check {
 	uint64_t checksum;
 };
 
+struct wire_client {
+	uint64_t client_id;
+	uint32_t uid;
+	uint32_t flags;
+	uint32_t unit;
+	uint32_t reserved;
+	uint64_t ops_per_sec, ops_burst;
+	uint64_t bytes_per_sec, bytes_burst;
+};
+
 static_assert(sizeof(struct wire_hdr) == 16, "header is 16 bytes");
 static_assert(offsetof(struct wire_hdr, length) == 8, "length at byte 8");
 static_assert(sizeof(struct wire_grant) == 96, "grant body is 96 bytes");
@@ -76,6 +84,9 @@ static_assert(sizeof(struct wire_heartbeat) == 48, "heartbeat body is 48 bytes")
 static_assert(sizeof(struct wire_ping) == 8, "ping body is 8 bytes");
 static_assert(sizeof(struct wire_stop) == 8, "stop body is 8 bytes");
 static_assert(sizeof(struct wire_check) == 32, "check body is 32 bytes");
+static_assert(sizeof(struct wire_client) == 56, "client body is 56 bytes");
+static_assert(offsetof(struct wire_client, unit) == 16, "unit at byte 16");
+static_assert(offsetof(struct wire_client, ops_per_sec) == 24, "limits at byte 24");
 static_assert(sizeof(struct wire_hdr) + sizeof(struct wire_grant) <= VDF_GRANT_MSG_MAX,
 	      "a grant fits VDF_GRANT_MSG_MAX");
 static_assert(sizeof(struct wire_hdr) + sizeof(struct wire_heartbeat) <= VDF_GRANT_MSG_MAX,
@@ -95,6 +106,8 @@ static size_t body_size(uint16_t type)
 	case VDF_MSG_CHECK:
 	case VDF_MSG_CHECK_RESULT:
 		return sizeof(struct wire_check);
+	case VDF_MSG_CLIENT:
+		return sizeof(struct wire_client);
 	default:
 		return 0;
 	}
@@ -299,6 +312,22 @@ static int check_ok(enum vdf_grant_msg_type type, const struct vdf_check *c)
 	return c->status <= 0 && c->status >= -4095;
 }
 
+/* One rate limit: unlimited (rate 0), or a rate with a burst the token bucket
+ * can hold. A burst without a rate means nothing and is
+ * refused, so that each policy has one encoding. */
+static int limit_ok(uint64_t rate, uint64_t burst)
+{
+	if (!rate)
+		return burst == 0;
+	return burst && burst <= VDF_RATELIMIT_BURST_MAX;
+}
+
+static int client_ok(const struct vdf_client_grant *c)
+{
+	return !(c->flags & ~(uint32_t)VDF_CLIENT_F_KNOWN) && c->unit <= VDF_CLIENT_UNIT_MAX &&
+	       limit_ok(c->ops_per_sec, c->ops_burst) && limit_ok(c->bytes_per_sec, c->bytes_burst);
+}
+
 int vdf_grant_msg_encode(const struct vdf_grant_msg *m, void *buf, size_t len)
 {
 	uint8_t *body = (uint8_t *)buf + sizeof(struct wire_hdr);
@@ -315,6 +344,10 @@ int vdf_grant_msg_encode(const struct vdf_grant_msg *m, void *buf, size_t len)
 	case VDF_MSG_CHECK:
 	case VDF_MSG_CHECK_RESULT:
 		if (!check_ok(m->type, &m->u.check))
+			return -EINVAL;
+		break;
+	case VDF_MSG_CLIENT:
+		if (!client_ok(&m->u.client))
 			return -EINVAL;
 		break;
 	default:
@@ -345,6 +378,19 @@ int vdf_grant_msg_encode(const struct vdf_grant_msg *m, void *buf, size_t len)
 		    .nblocks = htole32(m->u.check.nblocks),
 		    .status = htole32((uint32_t)m->u.check.status),
 		    .checksum = htole64(m->u.check.checksum),
+		};
+		memcpy(body, &w, sizeof(w));
+	} else if (m->type == VDF_MSG_CLIENT) {
+		const struct vdf_client_grant *c = &m->u.client;
+		struct wire_client w = {
+		    .client_id = htole64(c->client_id),
+		    .uid = htole32(c->uid),
+		    .flags = htole32(c->flags),
+		    .unit = htole32(c->unit),
+		    .ops_per_sec = htole64(c->ops_per_sec),
+		    .ops_burst = htole64(c->ops_burst),
+		    .bytes_per_sec = htole64(c->bytes_per_sec),
+		    .bytes_burst = htole64(c->bytes_burst),
 		};
 		memcpy(body, &w, sizeof(w));
 	} else {
@@ -410,6 +456,25 @@ int vdf_grant_msg_decode(const void *buf, size_t len, struct vdf_grant_msg *m)
 			return -EBADMSG;
 		break;
 	}
+	case VDF_MSG_CLIENT: {
+		struct vdf_client_grant *c = &out.u.client;
+		struct wire_client w;
+
+		memcpy(&w, body, sizeof(w));
+		if (w.reserved)
+			return -EBADMSG;
+		c->client_id = le64toh(w.client_id);
+		c->uid = le32toh(w.uid);
+		c->flags = le32toh(w.flags);
+		c->unit = le32toh(w.unit);
+		c->ops_per_sec = le64toh(w.ops_per_sec);
+		c->ops_burst = le64toh(w.ops_burst);
+		c->bytes_per_sec = le64toh(w.bytes_per_sec);
+		c->bytes_burst = le64toh(w.bytes_burst);
+		if (!client_ok(c))
+			return -EBADMSG;
+		break;
+	}
 	default: /* a GRANT outside vdf_grant_recv */
 		return -EBADMSG;
 	}
@@ -418,100 +483,6 @@ int vdf_grant_msg_decode(const void *buf, size_t len, struct vdf_grant_msg *m)
 }
 
 /* ---- socket I/O --------------------------------------------------------- */
-
-static void close_fds(int *fds, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (fds[i] >= 0)
-			close(fds[i]);
-		fds[i] = -1;
-	}
-}
-
-static int send_msg(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * VDF_GRANT_NFDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	ssize_t n;
-
-	if (nfds > VDF_GRANT_NFDS)
-		return -EINVAL;
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	do {
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
-/*
- * Receive one datagram and every fd attached to it (close-on-exec). Returns
- * its length, -EPIPE at end of stream, -EMSGSIZE when the data or the fd list
- * was truncated (any fds that did arrive are closed).
- */
-static int recv_msg(int sock, void *buf, size_t cap, int *fds, unsigned *nfds, int flags)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * GRANT_RECV_FDS_MAX)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = buf, .iov_len = cap};
-	struct msghdr mh = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = ctl.buf,
-	    .msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
-
-	*nfds = 0;
-	do {
-		n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		size_t cnt;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < cnt; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*nfds < GRANT_RECV_FDS_MAX)
-				fds[(*nfds)++] = fd;
-			else
-				close(fd); /* cannot happen with ctl sized as it is */
-		}
-	}
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		close_fds(fds, *nfds);
-		*nfds = 0;
-		return -EMSGSIZE;
-	}
-	if (n == 0 && *nfds == 0)
-		return -EPIPE; /* end of stream: we never send empty messages */
-	return (int)n;
-}
 
 int vdf_grant_send(int sock, const struct vdf_grant *g, const int *fds, unsigned n)
 {
@@ -526,20 +497,20 @@ int vdf_grant_send(int sock, const struct vdf_grant *g, const int *fds, unsigned
 	len = vdf_grant_encode(g, buf, sizeof(buf));
 	if (len < 0)
 		return len;
-	return send_msg(sock, buf, (size_t)len, fds, n);
+	return vdf_fdmsg_send(sock, buf, (size_t)len, fds, n);
 }
 
 int vdf_grant_recv(int sock, struct vdf_grant *g, int *fds, unsigned *n, unsigned max)
 {
 	uint8_t buf[VDF_GRANT_MSG_MAX + 1]; /* one spare byte: longer messages show as MSG_TRUNC */
-	int got[GRANT_RECV_FDS_MAX];
+	int got[VDF_FDMSG_MAX_FDS];
 	unsigned ngot;
 	int len, rc;
 
 	*n = 0;
 	if (max < VDF_GRANT_NFDS)
 		return -ENOSPC;
-	len = recv_msg(sock, buf, sizeof(buf), got, &ngot, 0);
+	len = vdf_fdmsg_recv(sock, buf, sizeof(buf), got, &ngot, 0);
 	if (len < 0) {
 		vdf_log(LOG_ERR, "grant", NULL, "receiving the grant: %s", strerror(-len));
 		return len;
@@ -559,42 +530,76 @@ int vdf_grant_recv(int sock, struct vdf_grant *g, int *fds, unsigned *n, unsigne
 	if (ngot > VDF_GRANT_NFDS) {
 		vdf_log(LOG_WARNING, "grant", g->pci_addr, "closing %u unexpected extra fd(s)",
 			ngot - VDF_GRANT_NFDS);
-		close_fds(got + VDF_GRANT_NFDS, ngot - VDF_GRANT_NFDS);
+		vdf_fdmsg_close(got + VDF_GRANT_NFDS, ngot - VDF_GRANT_NFDS);
 	}
 	memcpy(fds, got, sizeof(int) * VDF_GRANT_NFDS);
 	*n = VDF_GRANT_NFDS;
 	return 0;
 
 out_close:
-	close_fds(got, ngot);
+	vdf_fdmsg_close(got, ngot);
 	return rc;
+}
+
+/* How many fds a runtime message of this type carries. */
+static unsigned msg_nfds(enum vdf_grant_msg_type type)
+{
+	return type == VDF_MSG_CLIENT ? 1 : 0;
 }
 
 int vdf_grant_msg_send(int sock, const struct vdf_grant_msg *m)
 {
-	uint8_t buf[VDF_GRANT_MSG_MAX];
-	int len = vdf_grant_msg_encode(m, buf, sizeof(buf));
+	return vdf_grant_msg_send_fd(sock, m, -1);
+}
 
+int vdf_grant_msg_send_fd(int sock, const struct vdf_grant_msg *m, int fd)
+{
+	uint8_t buf[VDF_GRANT_MSG_MAX];
+	int len;
+
+	if ((fd >= 0 ? 1u : 0u) != msg_nfds(m->type))
+		return -EINVAL;
+	len = vdf_grant_msg_encode(m, buf, sizeof(buf));
 	if (len < 0)
 		return len;
-	return send_msg(sock, buf, (size_t)len, NULL, 0);
+	return vdf_fdmsg_send(sock, buf, (size_t)len, &fd, fd >= 0 ? 1 : 0);
 }
 
 int vdf_grant_msg_recv(int sock, struct vdf_grant_msg *m, int flags)
 {
-	uint8_t buf[VDF_GRANT_MSG_MAX + 1];
-	int fds[GRANT_RECV_FDS_MAX];
-	unsigned nfds;
-	int len;
+	int fd, rc;
 
-	len = recv_msg(sock, buf, sizeof(buf), fds, &nfds, flags);
-	if (len < 0)
-		return len;
-	if (nfds) {
-		close_fds(fds, nfds);
+	rc = vdf_grant_msg_recv_fd(sock, m, &fd, flags);
+	if (!rc && fd >= 0) { /* a CLIENT: not for a caller that takes no fds */
+		close(fd);
 		return -EBADMSG;
 	}
-	return vdf_grant_msg_decode(buf, (size_t)len, m);
+	return rc;
+}
+
+int vdf_grant_msg_recv_fd(int sock, struct vdf_grant_msg *m, int *fd, int flags)
+{
+	uint8_t buf[VDF_GRANT_MSG_MAX + 1];
+	int fds[VDF_FDMSG_MAX_FDS];
+	struct vdf_grant_msg out;
+	unsigned nfds;
+	int len, rc;
+
+	*fd = -1;
+	len = vdf_fdmsg_recv(sock, buf, sizeof(buf), fds, &nfds, flags);
+	if (len < 0)
+		return len;
+	rc = vdf_grant_msg_decode(buf, (size_t)len, &out);
+	if (!rc && nfds != msg_nfds(out.type))
+		rc = -EBADMSG;
+	if (rc) {
+		vdf_fdmsg_close(fds, nfds);
+		return rc;
+	}
+	if (nfds)
+		*fd = fds[0];
+	*m = out;
+	return 0;
 }
 
 int vdf_vfio_from_grant(const struct vdf_grant *g, int *fds, unsigned n, struct vdf_dev **out)
@@ -603,7 +608,7 @@ int vdf_vfio_from_grant(const struct vdf_grant *g, int *fds, unsigned n, struct 
 	int rc;
 
 	if (n != VDF_GRANT_NFDS || vdf_grant_validate(g)) {
-		close_fds(fds, n);
+		vdf_fdmsg_close(fds, n);
 		return -EINVAL;
 	}
 	rc = vdf_vfio_from_fds(g->pci_addr, fds[VDF_GRANT_FD_CONTAINER], fds[VDF_GRANT_FD_GROUP],

@@ -598,11 +598,14 @@ static int do_request(struct conn *c, const struct vdf_nbd_request *r)
 	case NBD_CMD_WRITE_ZEROES:
 		if (r->length == 0)
 			ret = 0;
-		else if (ops->write_zeroes)
-			ret = ops->write_zeroes(ctx, r->offset, r->length,
-						!(r->flags & NBD_CMD_FLAG_NO_HOLE));
-		else
-			ret = emulate_write_zeroes(c, r->offset, r->length);
+		else {
+			ret = -EOPNOTSUPP;
+			if (ops->write_zeroes) /* may still lack it: then emulate */
+				ret = ops->write_zeroes(ctx, r->offset, r->length,
+							!(r->flags & NBD_CMD_FLAG_NO_HOLE));
+			if (ret == -EOPNOTSUPP)
+				ret = emulate_write_zeroes(c, r->offset, r->length);
+		}
 		if (ret == 0 && fua && ops->flush)
 			ret = ops->flush(ctx);
 		break;

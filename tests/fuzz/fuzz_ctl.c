@@ -10,8 +10,8 @@
  *
  * Properties checked beyond "no crash":
  *  - a failed decode sets a non-empty reason and leaves the request zeroed;
- *  - a decoded request is valid (command in range, dev/level as the command
- *    allows) and survives encode -> decode unchanged;
+ *  - a decoded request is valid (command in range, dev/level/lba/count/mode/
+ *    unit as the command allows) and survives encode -> decode unchanged;
  *  - a decoded response has a boolean "ok" and an "error" string when false.
  */
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "../../manager/ctl_proto.h"
+#include "vdf/ctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,7 +34,8 @@ static void check_request(const uint8_t *frame, size_t size)
 
 	rc = vdf_ctl_decode_request(frame, size, &req, err, sizeof(err));
 	if (rc) {
-		if (rc > 0 || !err[0] || req.cmd != 0 || req.dev[0] || req.level != -1)
+		if (rc > 0 || !err[0] || req.cmd != 0 || req.dev[0] || req.level != -1 ||
+		    req.read_only || req.unit)
 			abort();
 		return;
 	}
@@ -46,11 +47,16 @@ static void check_request(const uint8_t *frame, size_t size)
 	if (req.level < -1 || req.level > LOG_DEBUG ||
 	    (req.level >= 0 && req.cmd != VDF_CTL_LOG_LEVEL))
 		abort();
+	if (req.unit > VDF_CLIENT_UNIT_MAX ||
+	    ((req.read_only || req.unit) && req.cmd != VDF_CTL_OPEN))
+		abort();
 	if (vdf_ctl_encode_request(&req, buf, sizeof(buf), &len))
 		abort();
 	if (vdf_ctl_decode_request(buf, len, &again, err, sizeof(err)))
 		abort();
-	if (again.cmd != req.cmd || strcmp(again.dev, req.dev) || again.level != req.level)
+	if (again.cmd != req.cmd || strcmp(again.dev, req.dev) || again.level != req.level ||
+	    again.lba != req.lba || again.count != req.count || again.read_only != req.read_only ||
+	    again.unit != req.unit)
 		abort();
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: the grant protocol decoders (lib/ipc/grant.c). A driver
+ * libFuzzer target: the grant protocol decoders (lib/ipc/grant.c), the
+ * grant and every runtime message including CLIENT. A driver
  * decodes what the manager sends and the manager decodes what a possibly
  * hostile driver sends, so every byte is untrusted. Decoding must never read
  * outside the buffer, and whatever it accepts must be valid and canonical:
@@ -68,16 +69,40 @@ static size_t valid_grant(uint8_t *out, size_t cap)
 	return (size_t)len;
 }
 
+/* A valid CLIENT message (the one runtime message with policy in it). */
+static size_t valid_client(uint8_t *out, size_t cap)
+{
+	struct vdf_grant_msg m;
+	int len;
+
+	memset(&m, 0, sizeof(m));
+	m.type = VDF_MSG_CLIENT;
+	m.u.client.client_id = 1;
+	m.u.client.uid = 1000;
+	m.u.client.flags = VDF_CLIENT_F_READ_ONLY;
+	m.u.client.unit = 1;
+	m.u.client.ops_per_sec = 1000;
+	m.u.client.ops_burst = 10;
+	m.u.client.bytes_per_sec = 1u << 20;
+	m.u.client.bytes_burst = 1u << 20;
+	len = vdf_grant_msg_encode(&m, out, cap);
+	if (len < 0)
+		abort();
+	return (size_t)len;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *buf;
 	size_t len = size;
 
-	/* First byte odd: the rest is XORed over a valid grant (same length as
-	 * the rest, so truncations and extensions are covered too). */
+	/* First byte odd: the rest is XORed over a valid message (same length
+	 * as the rest, so truncations and extensions are covered too): a grant,
+	 * or with bit 1 set too a CLIENT message. */
 	if (size && (data[0] & 1)) {
 		uint8_t base[VDF_GRANT_MSG_MAX];
-		size_t blen = valid_grant(base, sizeof(base));
+		size_t blen = (data[0] & 2) ? valid_client(base, sizeof(base))
+					    : valid_grant(base, sizeof(base));
 
 		len = size - 1;
 		buf = malloc(len ? len : 1);

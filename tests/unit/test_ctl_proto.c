@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The vdfd control protocol (manager/ctl_proto.c) and server
+ * The vdfd control protocol (lib/ipc/ctl_proto.c, vdf/ctl.h) and server
  * (manager/ctl_server.c).
  *
  * Codec: round trips of every command, then every kind of malformed frame
@@ -13,6 +13,15 @@
  * raw sockets that send garbage, wrong versions, oversized frames, or hang up
  * mid-exchange; after each, a good client must still be served. The
  * permission test forks a child that drops to uid 65534 (root only).
+ * "open" answers carry a file descriptor: the tests check that it arrives and
+ * works, that vdf_ctl_call closes it, and that the server's copy is closed
+ * in every case -- sent, refused, client gone before or during the answer.
+ *
+ * vdfd's side of "open" (manager/instance.c) is tested here too, on an
+ * instance whose driver is a socketpair and whose supervision state is set by
+ * hand: brokered at once while serving, refused when stopped or failed, kept
+ * while the driver restarts and brokered only to the next generation, failed
+ * on failure, stop, timeout, unbind, or when the client left.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +47,9 @@
 
 #include <cmocka.h>
 
-#include "../../manager/ctl_proto.h"
+#include "vdf/ctl.h"
 #include "../../manager/ctl_server.h"
+#include "../../manager/instance.h"
 #include "vdf/event.h"
 #include "vdf/log.h"
 
@@ -187,6 +197,10 @@ static void test_request_round_trip(void **state)
 				in.lba = variant ? 123456789012ull : 0;
 				in.count = variant ? VDF_CTL_CHECK_MAX_BLOCKS : 1;
 			}
+			if (in.cmd == VDF_CTL_OPEN) {
+				in.read_only = variant;
+				in.unit = variant ? VDF_CLIENT_UNIT_MAX : 0;
+			}
 			assert_int_equal(vdf_ctl_encode_request(&in, buf, sizeof(buf), &len), 0);
 			assert_int_equal(
 			    vdf_ctl_decode_request(buf, len, &out, errbuf, sizeof(errbuf)), 0);
@@ -196,8 +210,88 @@ static void test_request_round_trip(void **state)
 			assert_int_equal(out.level, in.level);
 			assert_int_equal(out.lba, in.lba);
 			assert_int_equal(out.count, in.count);
+			assert_int_equal(out.read_only, in.read_only);
+			assert_int_equal(out.unit, in.unit);
 		}
 	}
+}
+
+/* open: mode and unit, their defaults, and refused on other commands. */
+static void test_request_open_args(void **state)
+{
+	struct vdf_ctl_request req;
+	uint8_t buf[512];
+	size_t n;
+
+	(void)state;
+	expect_payload("{\"cmd\":\"open\"}", -EINVAL, "'open' needs 'dev'");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"mode\":\"wo\"}", -EINVAL,
+		       "'mode' must be \"ro\" or \"rw\", got 'wo'");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"mode\":\"RO\"}", -EINVAL,
+		       "'mode' must be");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"mode\":\"ro\\u0000\"}", -EINVAL,
+		       "'mode' must be");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"mode\":\"rwx\"}", -EINVAL,
+		       "'mode' must be");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"mode\":true}", -EINVAL,
+		       "'mode' must be \"ro\" or \"rw\", got boolean");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"mode\":null}", -EINVAL, "got null");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"unit\":-1}", -EINVAL,
+		       "'unit' must be an integer 0..1023");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"unit\":1024}", -EINVAL,
+		       "'unit' must be an integer 0..1023");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"unit\":\"1\"}", -EINVAL,
+		       "'unit' must be");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"unit\":1.0}", -EINVAL,
+		       "'unit' must be");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"unit\":18446744073709551616}",
+		       -EINVAL, "'unit' must be");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"ro\":true}", -EINVAL,
+		       "unknown field 'ro'");
+	expect_payload("{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"lba\":0}", -EINVAL,
+		       "'open' takes no 'lba'");
+	expect_payload("{\"cmd\":\"check\",\"dev\":\"00:04.0\",\"mode\":\"ro\"}", -EINVAL,
+		       "'check' takes no 'mode'");
+	expect_payload("{\"cmd\":\"info\",\"dev\":\"00:04.0\",\"unit\":0}", -EINVAL,
+		       "'info' takes no 'unit'");
+	expect_payload("{\"cmd\":\"list\",\"mode\":\"rw\"}", -EINVAL, "'list' takes no 'mode'");
+
+	/* defaults: read-write, unit 0 */
+	n = req_frame(buf, "{\"cmd\":\"open\",\"dev\":\"0000:00:04.0\"}");
+	assert_int_equal(vdf_ctl_decode_request(buf, n, &req, errbuf, sizeof(errbuf)), 0);
+	assert_int_equal(req.cmd, VDF_CTL_OPEN);
+	assert_false(req.read_only);
+	assert_int_equal(req.unit, 0);
+	n = req_frame(buf, "{\"unit\":1023,\"mode\":\"ro\",\"dev\":\"00:04.0\",\"cmd\":\"open\"}");
+	assert_int_equal(vdf_ctl_decode_request(buf, n, &req, errbuf, sizeof(errbuf)), 0);
+	assert_true(req.read_only);
+	assert_int_equal(req.unit, 1023);
+	n = req_frame(buf, "{\"cmd\":\"open\",\"dev\":\"00:04.0\",\"mode\":\"rw\",\"unit\":0}");
+	assert_int_equal(vdf_ctl_decode_request(buf, n, &req, errbuf, sizeof(errbuf)), 0);
+	assert_false(req.read_only);
+
+	/* the wire form is explicit */
+	req = (struct vdf_ctl_request){
+	    .cmd = VDF_CTL_OPEN, .dev = "0000:00:04.0", .level = -1, .read_only = true, .unit = 2};
+	assert_int_equal(vdf_ctl_encode_request(&req, buf, sizeof(buf), &n), 0);
+	assert_int_equal(
+	    n - VDF_CTL_HDR_SIZE,
+	    strlen("{\"cmd\":\"open\",\"dev\":\"0000:00:04.0\",\"mode\":\"ro\",\"unit\":2}"));
+	assert_memory_equal(
+	    buf + VDF_CTL_HDR_SIZE,
+	    "{\"cmd\":\"open\",\"dev\":\"0000:00:04.0\",\"mode\":\"ro\",\"unit\":2}",
+	    n - VDF_CTL_HDR_SIZE);
+	/* and the encoder refuses what the decoder would */
+	req.unit = VDF_CLIENT_UNIT_MAX + 1;
+	assert_int_equal(vdf_ctl_encode_request(&req, buf, sizeof(buf), &n), -EINVAL);
+	req = (struct vdf_ctl_request){
+	    .cmd = VDF_CTL_INFO, .dev = "0000:00:04.0", .level = -1, .read_only = true};
+	assert_int_equal(vdf_ctl_encode_request(&req, buf, sizeof(buf), &n), -EINVAL);
+	req.read_only = false;
+	req.unit = 1;
+	assert_int_equal(vdf_ctl_encode_request(&req, buf, sizeof(buf), &n), -EINVAL);
+	req = (struct vdf_ctl_request){.cmd = VDF_CTL_OPEN, .level = -1};
+	assert_int_equal(vdf_ctl_encode_request(&req, buf, sizeof(buf), &n), -EINVAL);
 }
 
 /* check: lba/count ranges, defaults, and refused on other commands. */
@@ -558,6 +652,13 @@ struct stub {
 	struct vdf_ctl_pending *pending;
 	struct vdf_timer *timer;
 	atomic_int completed;
+	/* open: the other end of the last session handed out, the read end of
+	 * a pipe whose write end went with a refusal, and a deferred answer */
+	atomic_int open_peer;
+	atomic_int refused_rd;
+	struct vdf_ctl_pending *open_pending;
+	struct vdf_timer *open_timer;
+	atomic_int open_completed;
 };
 
 struct server_fixture {
@@ -678,7 +779,81 @@ static int stub_check(void *ctx, const struct vdf_ctl_request *req, const struct
 	return VDF_CTL_DEFERRED;
 }
 
+/* A session: one end stays in the stub (open_peer), the other is answered. */
+static void stub_open_answer(struct stub *s, struct vdf_ctl_pending *p)
+{
+	json_object *data = json_object_new_object();
+	int sp[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	json_object_object_add(data, "generation", json_object_new_int(5));
+	atomic_store(&s->open_peer, sp[0]);
+	vdf_ctl_complete_fd(p, 0, data, NULL, sp[1]); /* takes sp[1] */
+	json_object_put(data);
+}
+
+static void stub_open_later(struct vdf_timer *t, void *arg)
+{
+	struct stub *s = arg;
+
+	(void)t;
+	stub_open_answer(s, s->open_pending);
+	s->open_pending = NULL;
+	atomic_fetch_add(&s->open_completed, 1);
+}
+
+/*
+ * open, by unit: 0 answers a session at once; 1 refuses, with an fd handed to
+ * vdf_ctl_complete_fd anyway (it must close it); 2 answers a session 50 ms
+ * later; 3 says yes without an fd; 4 sends an fd but no generation.
+ */
+static int stub_open(void *ctx, const struct vdf_ctl_request *req, const struct vdf_ctl_peer *peer,
+		     json_object *data, char *err, size_t errlen)
+{
+	struct stub *s = ctx;
+	struct vdf_ctl_pending *p;
+	json_object *d;
+	int pfd[2];
+
+	(void)data;
+	(void)err;
+	(void)errlen;
+	stub_record(s, req, peer);
+	p = vdf_ctl_defer(s->srv);
+	if (!p)
+		return -ENOMEM;
+	switch (req->unit) {
+	case 0:
+		stub_open_answer(s, p);
+		break;
+	case 1:
+		assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+		atomic_store(&s->refused_rd, pfd[0]);
+		vdf_ctl_complete_fd(p, -ENODEV, NULL, "no driver for unit 1", pfd[1]);
+		break;
+	case 2:
+		s->open_pending = p;
+		vdf_timer_stop(s->open_timer);
+		if (vdf_timer_start(s->loop, 50, 0, stub_open_later, s, &s->open_timer))
+			vdf_ctl_complete_fd(p, -ENOMEM, NULL, NULL, -1);
+		break;
+	case 3:
+		d = json_object_new_object();
+		json_object_object_add(d, "generation", json_object_new_int(5));
+		vdf_ctl_complete_fd(p, 0, d, NULL, -1);
+		json_object_put(d);
+		break;
+	default:
+		assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+		close(pfd[0]);
+		vdf_ctl_complete_fd(p, 0, NULL, NULL, pfd[1]);
+		break;
+	}
+	return VDF_CTL_DEFERRED;
+}
+
 static const struct vdf_ctl_handlers stub_handlers = {
+    .open = stub_open,
     .check = stub_check,
     .list = stub_list,
     .info = stub_info,
@@ -868,6 +1043,189 @@ static void test_server_deferred(void **state)
 	server_pause(f);
 	vdf_timer_stop(f->stub.timer);
 	f->stub.timer = NULL;
+	server_resume(f);
+}
+
+/* Has every copy of the other end of sock gone? (EOF, not just no data) */
+static bool peer_closed(int sock)
+{
+	struct timeval tv = {.tv_sec = 5};
+	char c;
+
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return recv(sock, &c, 1, 0) == 0;
+}
+
+/* Answers with an fd: it arrives, it works, and nobody else keeps a copy. */
+static void test_server_open_fd(void **state)
+{
+	struct server_fixture *f = *state;
+	struct vdf_ctl_request req = {.cmd = VDF_CTL_OPEN, .dev = "0000:00:04.0", .level = -1};
+	json_object *data;
+	uint32_t gen = 0;
+	int fd = -2, peer;
+	char c = 0;
+
+	/* a session at once */
+	assert_int_equal(vdf_ctl_call_fd(f->path, &req, &data, &fd, errbuf, sizeof(errbuf)), 0);
+	assert_int_equal(json_object_get_int(json_object_object_get(data, "generation")), 5);
+	json_object_put(data);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	peer = atomic_load(&f->stub.open_peer);
+	assert_int_equal(send(fd, "s", 1, 0), 1);
+	assert_int_equal(recv(peer, &c, 1, 0), 1);
+	assert_int_equal(c, 's');
+	close(fd);
+	assert_true(peer_closed(peer)); /* the server closed its copy after sending */
+	close(peer);
+
+	/* vdf_ctl_call takes no fd: it closes the one that comes */
+	assert_int_equal(vdf_ctl_call(f->path, &req, &data, errbuf, sizeof(errbuf)), 0);
+	json_object_put(data);
+	peer = atomic_load(&f->stub.open_peer);
+	assert_true(peer_closed(peer));
+	close(peer);
+
+	/* the convenience call */
+	assert_int_equal(
+	    vdf_ctl_open(f->path, "0000:00:04.0", true, 0, &fd, &gen, errbuf, sizeof(errbuf)), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(gen, 5);
+	assert_true(f->stub.last.read_only);
+	close(fd);
+	peer = atomic_load(&f->stub.open_peer);
+	assert_true(peer_closed(peer));
+	close(peer);
+
+	/* deferred: the fd comes with the later answer */
+	req.unit = 2;
+	assert_int_equal(vdf_ctl_call_fd(f->path, &req, &data, &fd, errbuf, sizeof(errbuf)), 0);
+	json_object_put(data);
+	assert_true(fd >= 0);
+	peer = atomic_load(&f->stub.open_peer);
+	assert_int_equal(send(peer, "d", 1, 0), 1);
+	assert_int_equal(recv(fd, &c, 1, 0), 1);
+	assert_int_equal(c, 'd');
+	close(fd);
+	assert_true(peer_closed(peer));
+	close(peer);
+	server_pause(f);
+	vdf_timer_stop(f->stub.open_timer);
+	f->stub.open_timer = NULL;
+	server_resume(f);
+}
+
+/* Refusals carry no fd (the server closes the one it was given), and a
+ * yes without a session or a generation is a protocol error to vdf_ctl_open. */
+static void test_server_open_refused(void **state)
+{
+	struct server_fixture *f = *state;
+	struct vdf_ctl_request req = {
+	    .cmd = VDF_CTL_OPEN, .dev = "0000:00:04.0", .level = -1, .unit = 1};
+	json_object *data = (void *)1;
+	uint32_t gen = 9;
+	int fd = -2, rd;
+	char c;
+
+	assert_int_equal(vdf_ctl_call_fd(f->path, &req, &data, &fd, errbuf, sizeof(errbuf)),
+			 -EREMOTEIO);
+	assert_null(data);
+	assert_int_equal(fd, -1);
+	assert_string_equal(errbuf, "no driver for unit 1");
+	rd = atomic_load(&f->stub.refused_rd);
+	assert_int_equal(read(rd, &c, 1), 0); /* the write end went nowhere and is closed */
+	close(rd);
+
+	fd = -2;
+	assert_int_equal(
+	    vdf_ctl_open(f->path, "0000:00:04.0", false, 1, &fd, &gen, errbuf, sizeof(errbuf)),
+	    -EREMOTEIO);
+	assert_int_equal(fd, -1);
+	assert_int_equal(gen, 0);
+	assert_string_equal(errbuf, "no driver for unit 1");
+	close(atomic_load(&f->stub.refused_rd));
+
+	assert_int_equal(
+	    vdf_ctl_open(f->path, "0000:00:04.0", false, 3, &fd, &gen, errbuf, sizeof(errbuf)),
+	    -EPROTO);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(errbuf, "no session"));
+	assert_int_equal(
+	    vdf_ctl_open(f->path, "0000:00:04.0", false, 4, &fd, &gen, errbuf, sizeof(errbuf)),
+	    -EPROTO);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(errbuf, "no valid generation"));
+
+	/* refused before anything is sent */
+	assert_int_equal(vdf_ctl_open(f->path, "../x", false, 0, &fd, &gen, errbuf, sizeof(errbuf)),
+			 -EINVAL);
+	assert_int_equal(vdf_ctl_open(f->path, "0000:00:04.0", false, VDF_CLIENT_UNIT_MAX + 1, &fd,
+				      &gen, errbuf, sizeof(errbuf)),
+			 -EINVAL);
+	assert_int_equal(fd, -1);
+	assert_int_equal(vdf_ctl_open("/nonexistent/vdfd.sock", "0000:00:04.0", false, 0, &fd, &gen,
+				      errbuf, sizeof(errbuf)),
+			 -ENOENT);
+	assert_int_equal(atomic_load(&f->stub.calls), 4);
+	call_list_ok(f);
+}
+
+/* A client that leaves before its fd answer, or cannot take it: the server
+ * closes its copy, drops the client, and keeps serving. */
+static void test_server_open_client_gone(void **state)
+{
+	struct server_fixture *f = *state;
+	struct vdf_ctl_request req = {
+	    .cmd = VDF_CTL_OPEN, .dev = "0000:00:04.0", .level = -1, .unit = 2};
+	uint8_t frame[512];
+	size_t len;
+	int sock, peer;
+
+	/* gone before a deferred answer */
+	sock = raw_connect(f->path);
+	assert_int_equal(vdf_ctl_encode_request(&req, frame, sizeof(frame), &len), 0);
+	assert_int_equal(send(sock, frame, len, 0), (ssize_t)len);
+	while (atomic_load(&f->stub.calls) < 1)
+		usleep(1000);
+	close(sock);
+	while (atomic_load(&f->stub.open_completed) < 1)
+		usleep(1000);
+	peer = atomic_load(&f->stub.open_peer);
+	assert_true(peer_closed(peer));
+	close(peer);
+
+	/* not reading any more when the handler answers at once: the send fails
+	 * inside the handler, the client is dropped after it returns */
+	req.unit = 0;
+	server_pause(f);
+	sock = raw_connect(f->path);
+	assert_int_equal(vdf_ctl_encode_request(&req, frame, sizeof(frame), &len), 0);
+	assert_int_equal(send(sock, frame, len, 0), (ssize_t)len);
+	assert_int_equal(shutdown(sock, SHUT_RD), 0);
+	server_resume(f);
+	while (atomic_load(&f->stub.calls) < 2)
+		usleep(1000);
+	peer = atomic_load(&f->stub.open_peer);
+	assert_true(peer_closed(peer));
+	close(peer);
+	for (int i = 0;; i++) { /* dropped although it did not hang up */
+		unsigned count;
+
+		server_pause(f);
+		count = vdf_ctl_server_client_count(f->srv);
+		server_resume(f);
+		if (count == 0)
+			break;
+		if (i == 500)
+			fail_msg("a client that cannot take its answer is still connected");
+		usleep(10000);
+	}
+	close(sock);
+	call_list_ok(f);
+	server_pause(f);
+	vdf_timer_stop(f->stub.open_timer);
+	f->stub.open_timer = NULL;
 	server_resume(f);
 }
 
@@ -1181,6 +1539,324 @@ static void test_server_start_errors(void **state)
 	vdf_ctl_server_stop(NULL);
 }
 
+/* --- open, vdfd's side: a driver instance brokers sessions ----------------- */
+
+struct open_result {
+	int calls;
+	int status;
+	int fd;
+	uint32_t generation;
+	char why[VDF_INSTANCE_WHY_MAX];
+	bool unwanted;
+};
+
+static void open_result_cb(void *arg, int status, int fd, uint32_t generation, const char *why)
+{
+	struct open_result *r = arg;
+
+	r->calls++;
+	r->status = status;
+	r->fd = fd;
+	r->generation = generation;
+	snprintf(r->why, sizeof(r->why), "%s", why ? why : "");
+}
+
+static bool open_result_wanted(void *arg)
+{
+	return !((struct open_result *)arg)->unwanted;
+}
+
+struct fake_driver {
+	struct vdf_manifest m;
+	struct vdf_instance *in;
+	int drv; /* the driver's end of the grant socket */
+};
+
+/* A new process of the instance: a fresh grant socket, its generation, a state. */
+static void fake_process(struct fake_driver *f, uint32_t generation, enum vdf_sup_state st)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv),
+			 0);
+	f->in->sock = sv[0];
+	f->drv = sv[1];
+	f->in->alive = true;
+	f->in->generation = generation;
+	f->in->sup.state = st;
+	/* fresh, so the tick does not take it for hung */
+	f->in->sup.state_since_ns = f->in->sup.last_heartbeat_ns = vdf_now_ns();
+	f->in->killed_as_hung = false;
+}
+
+/* The process is gone (the instance's exit handling, reduced to the fds). */
+static void fake_exit(struct fake_driver *f, enum vdf_sup_state st)
+{
+	if (f->in->sock >= 0)
+		close(f->in->sock);
+	if (f->drv >= 0)
+		close(f->drv);
+	f->in->sock = f->drv = -1;
+	f->in->alive = false;
+	f->in->sup.state = st;
+	f->in->sup.next_start_ns = UINT64_MAX; /* backoff: the test starts the next one */
+}
+
+static void fake_setup(struct fake_driver *f, uint32_t generation, enum vdf_sup_state st)
+{
+	struct vdf_pci_info pci = {.addr = "0000:00:04.0", .iommu_group = -1};
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->m.name, sizeof(f->m.name), "nvme");
+	f->m.device_class = VDF_MANIFEST_CLASS_BLOCK;
+	assert_int_equal(vdf_instance_create(NULL, 3, &pci, &f->m, NULL, &f->in), 0);
+	f->drv = -1;
+	fake_process(f, generation, st);
+}
+
+static void fake_teardown(struct fake_driver *f)
+{
+	fake_exit(f, VDF_SUP_STOPPED);
+	vdf_instance_destroy(f->in);
+}
+
+/* The driver side: one CLIENT with one fd, the other end of the result's fd. */
+static void expect_client(struct fake_driver *f, const struct open_result *r, uint64_t client_id)
+{
+	struct vdf_grant_msg m;
+	int fd = -1;
+	char c = 0;
+
+	assert_int_equal(vdf_grant_msg_recv_fd(f->drv, &m, &fd, MSG_DONTWAIT), 0);
+	assert_int_equal(m.type, VDF_MSG_CLIENT);
+	assert_int_equal(m.u.client.client_id, client_id);
+	assert_true(fd >= 0);
+	assert_int_equal(r->calls, 1);
+	assert_int_equal(r->status, 0);
+	assert_true(r->fd >= 0);
+	assert_int_equal(send(r->fd, "c", 1, 0), 1);
+	assert_int_equal(recv(fd, &c, 1, 0), 1);
+	assert_int_equal(c, 'c');
+	close(r->fd);
+	close(fd);
+}
+
+static void expect_nothing_sent(struct fake_driver *f)
+{
+	struct vdf_grant_msg m;
+	int fd;
+
+	if (f->drv >= 0)
+		assert_int_equal(vdf_grant_msg_recv_fd(f->drv, &m, &fd, MSG_DONTWAIT), -EAGAIN);
+}
+
+static int fake_open(struct fake_driver *f, uint64_t client_id, unsigned timeout_ms,
+		     struct open_result *r)
+{
+	struct vdf_client_grant cg = {.client_id = client_id, .uid = 1000, .unit = 0};
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	return vdf_instance_open(f->in, &cg, timeout_ms, open_result_cb, open_result_wanted, r,
+				 errbuf, sizeof(errbuf));
+}
+
+static void test_instance_open_serving(void **state)
+{
+	struct fake_driver f;
+	struct open_result r;
+	struct vdf_grant_msg m;
+	struct vdf_client_grant cg = {.client_id = 9,
+				      .uid = 1234,
+				      .flags = VDF_CLIENT_F_READ_ONLY,
+				      .unit = 2,
+				      .ops_per_sec = 10,
+				      .ops_burst = 1};
+	int fd;
+
+	(void)state;
+	fake_setup(&f, 3, VDF_SUP_RUNNING);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(
+	    vdf_instance_open(f.in, &cg, 1000, open_result_cb, NULL, &r, errbuf, sizeof(errbuf)),
+	    0);
+	assert_int_equal(r.calls, 1); /* at once */
+	assert_int_equal(r.generation, 3);
+	assert_int_equal(f.in->clients_opened, 1);
+	assert_int_equal(f.in->nopens, 0);
+	assert_int_equal(vdf_grant_msg_recv_fd(f.drv, &m, &fd, MSG_DONTWAIT), 0);
+	assert_memory_equal(&m.u.client, &cg, sizeof(cg)); /* the policy travels with it */
+	close(fd);
+	assert_true(peer_closed(r.fd)); /* vdfd kept no copy of the driver's end */
+	close(r.fd);
+
+	/* starting: waits for this very process */
+	f.in->sup.state = VDF_SUP_STARTING;
+	assert_int_equal(fake_open(&f, 10, 1000, &r), 0);
+	assert_int_equal(r.calls, 0);
+	vdf_instance_tick(f.in, vdf_now_ns());
+	assert_int_equal(r.calls, 0);
+	expect_nothing_sent(&f);
+	f.in->sup.state = VDF_SUP_RUNNING; /* its first heartbeat */
+	vdf_instance_tick(f.in, vdf_now_ns());
+	assert_int_equal(r.generation, 3);
+	expect_client(&f, &r, 10);
+	assert_int_equal(f.in->clients_opened, 2);
+	fake_teardown(&f);
+}
+
+static void test_instance_open_refused(void **state)
+{
+	struct fake_driver f;
+	struct open_result r;
+
+	(void)state;
+	fake_setup(&f, 1, VDF_SUP_RUNNING);
+	fake_exit(&f, VDF_SUP_FAILED);
+	snprintf(f.in->last_error, sizeof(f.in->last_error), "killed by signal 9 (Killed)");
+	assert_int_equal(fake_open(&f, 1, 1000, &r), -ENODEV);
+	assert_string_equal(errbuf, "nvme driver failed (killed by signal 9 (Killed)); 'vdfctl "
+				    "restart 0000:00:04.0' tries again");
+	f.in->sup.state = VDF_SUP_STOPPED;
+	assert_int_equal(fake_open(&f, 2, 1000, &r), -ENODEV);
+	assert_string_equal(errbuf,
+			    "nvme driver is stopped ('vdfctl start 0000:00:04.0' starts it)");
+	fake_process(&f, 1, VDF_SUP_STOPPING);
+	assert_int_equal(fake_open(&f, 3, 1000, &r), -ENODEV);
+	assert_non_null(strstr(errbuf, "is stopping"));
+	assert_int_equal(r.calls, 0);
+	expect_nothing_sent(&f);
+	assert_int_equal(f.in->nopens, 0);
+	fake_teardown(&f);
+}
+
+/*
+ * The reconnect after a crash: the client asks again as soon as its session
+ * closes. The open waits, and only the next generation gets it -- never the
+ * process on its way out, and never before that process is gone.
+ */
+static void test_instance_open_across_restart(void **state)
+{
+	struct fake_driver f;
+	struct open_result r, r2;
+	uint64_t now;
+
+	(void)state;
+	fake_setup(&f, 4, VDF_SUP_RUNNING);
+	/* The driver dies: its end of the grant socket closes before the
+	 * daemon has handled the exit. */
+	close(f.drv);
+	f.drv = -1;
+	assert_int_equal(fake_open(&f, 1, 30000, &r), 0);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(f.in->nopens, 1);
+	assert_int_equal(f.in->clients_opened, 0);
+	/* still "running" until the exit is handled: nothing goes to it */
+	vdf_instance_tick(f.in, vdf_now_ns());
+	assert_int_equal(r.calls, 0);
+	/* exit handled (revoked, reset): backoff */
+	fake_exit(&f, VDF_SUP_BACKOFF);
+	assert_int_equal(fake_open(&f, 2, 30000, &r2), 0);
+	vdf_instance_tick(f.in, vdf_now_ns());
+	assert_int_equal(r.calls + r2.calls, 0);
+	/* the next generation starts, and becomes ready */
+	fake_process(&f, 5, VDF_SUP_STARTING);
+	vdf_instance_tick(f.in, vdf_now_ns());
+	assert_int_equal(r.calls + r2.calls, 0);
+	expect_nothing_sent(&f);
+	f.in->sup.state = VDF_SUP_RUNNING;
+	now = vdf_now_ns();
+	vdf_instance_tick(f.in, now);
+	assert_int_equal(r.generation, 5);
+	assert_int_equal(r2.generation, 5);
+	expect_client(&f, &r, 1); /* in the order they came */
+	expect_client(&f, &r2, 2);
+	assert_int_equal(f.in->nopens, 0);
+	assert_int_equal(f.in->clients_opened, 2);
+
+	/* "vdfctl restart": stopping in order to start again keeps opens */
+	f.in->restart_pending = true;
+	f.in->sup.state = VDF_SUP_STOPPING;
+	assert_int_equal(fake_open(&f, 3, 30000, &r), 0);
+	fake_exit(&f, VDF_SUP_STOPPED);
+	vdf_instance_tick(f.in, vdf_now_ns());
+	assert_int_equal(r.calls, 0);
+	f.in->restart_pending = false; /* the daemon's tick starts it */
+	fake_process(&f, 6, VDF_SUP_RUNNING);
+	vdf_instance_tick(f.in, vdf_now_ns());
+	assert_int_equal(r.generation, 6);
+	expect_client(&f, &r, 3);
+	fake_teardown(&f);
+}
+
+static void test_instance_open_fails(void **state)
+{
+	struct fake_driver f;
+	struct open_result r, r2;
+	uint64_t now;
+
+	(void)state;
+	fake_setup(&f, 1, VDF_SUP_RUNNING);
+	fake_exit(&f, VDF_SUP_BACKOFF);
+
+	/* ends up failed */
+	assert_int_equal(fake_open(&f, 1, 30000, &r), 0);
+	f.in->sup.state = VDF_SUP_FAILED;
+	vdf_instance_tick(f.in, vdf_now_ns());
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.status, -ENODEV);
+	assert_int_equal(r.fd, -1);
+	assert_non_null(strstr(r.why, "nvme driver failed"));
+
+	/* stopped while waiting */
+	f.in->sup.state = VDF_SUP_BACKOFF;
+	f.in->sup.next_start_ns = UINT64_MAX;
+	assert_int_equal(fake_open(&f, 2, 30000, &r), 0);
+	f.in->sup.state = VDF_SUP_STOPPED;
+	vdf_instance_tick(f.in, vdf_now_ns());
+	assert_int_equal(r.status, -ENODEV);
+	assert_non_null(strstr(r.why, "is stopped"));
+
+	/* times out; the client that left is not waited for */
+	f.in->sup.state = VDF_SUP_BACKOFF;
+	f.in->sup.next_start_ns = UINT64_MAX;
+	assert_int_equal(fake_open(&f, 3, 50, &r), 0);
+	assert_int_equal(fake_open(&f, 4, 30000, &r2), 0);
+	now = vdf_now_ns();
+	vdf_instance_tick(f.in, now);
+	assert_int_equal(r.calls + r2.calls, 0);
+	r2.unwanted = true;
+	vdf_instance_tick(f.in, now + 100 * 1000000ull);
+	assert_int_equal(r.status, -ETIMEDOUT);
+	assert_string_equal(r.why, "nvme driver did not become ready within 50 ms");
+	assert_int_equal(r2.status, -ECANCELED);
+	assert_int_equal(f.in->nopens, 0);
+	/* nothing was brokered for the client that left once the driver is back */
+	fake_process(&f, 2, VDF_SUP_RUNNING);
+	vdf_instance_tick(f.in, vdf_now_ns());
+	expect_nothing_sent(&f);
+	assert_int_equal(f.in->clients_opened, 0);
+
+	/* a bounded queue */
+	fake_exit(&f, VDF_SUP_BACKOFF);
+	{
+		static struct open_result many[VDF_INSTANCE_MAX_OPENS];
+
+		for (unsigned i = 0; i < VDF_INSTANCE_MAX_OPENS; i++)
+			assert_int_equal(fake_open(&f, 10 + i, 30000, &many[i]), 0);
+		assert_int_equal(fake_open(&f, 99, 30000, &r), -EBUSY);
+		assert_non_null(strstr(errbuf, "opens are already waiting"));
+		/* unbinding the device ends them all */
+		fake_teardown(&f);
+		for (unsigned i = 0; i < VDF_INSTANCE_MAX_OPENS; i++) {
+			assert_int_equal(many[i].calls, 1);
+			assert_int_equal(many[i].status, -ENODEV);
+			assert_string_equal(many[i].why,
+					    "nvme driver was unbound from 0000:00:04.0");
+		}
+	}
+}
+
 static void test_call_without_daemon(void **state)
 {
 	struct vdf_ctl_request req = {.cmd = VDF_CTL_LIST, .level = -1};
@@ -1213,6 +1889,7 @@ int main(void)
 	    cmocka_unit_test(test_header_pack),
 	    cmocka_unit_test(test_request_round_trip),
 	    cmocka_unit_test(test_request_check_args),
+	    cmocka_unit_test(test_request_open_args),
 	    cmocka_unit_test(test_request_wire_format),
 	    cmocka_unit_test(test_encode_request_rejects),
 	    cmocka_unit_test(test_decode_framing),
@@ -1223,6 +1900,11 @@ int main(void)
 	    cmocka_unit_test(test_response_malformed),
 	    cmocka_unit_test_setup_teardown(test_server_call, server_setup, server_teardown),
 	    cmocka_unit_test_setup_teardown(test_server_deferred, server_setup, server_teardown),
+	    cmocka_unit_test_setup_teardown(test_server_open_fd, server_setup, server_teardown),
+	    cmocka_unit_test_setup_teardown(test_server_open_refused, server_setup,
+					    server_teardown),
+	    cmocka_unit_test_setup_teardown(test_server_open_client_gone, server_setup,
+					    server_teardown),
 	    cmocka_unit_test_setup_teardown(test_server_large_response, server_setup,
 					    server_teardown),
 	    cmocka_unit_test_setup_teardown(test_server_handler_errors, server_setup,
@@ -1244,6 +1926,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_server_start_errors, server_setup,
 					    server_teardown),
 	    cmocka_unit_test(test_call_without_daemon),
+	    cmocka_unit_test(test_instance_open_serving),
+	    cmocka_unit_test(test_instance_open_refused),
+	    cmocka_unit_test(test_instance_open_across_restart),
+	    cmocka_unit_test(test_instance_open_fails),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -3,7 +3,8 @@
  * The grant protocol (lib/ipc/grant.c) and the rights it puts on a device
  * handle (lib/hal): encoding, strict decoding of malformed messages, fd
  * passing over a SOCK_SEQPACKET socketpair with memfds standing in for VFIO
- * fds, extra/missing/truncated fds, runtime messages, and -EACCES/-ENOSPC from
+ * fds, extra/missing/truncated fds, runtime messages, CLIENT messages with
+ * their one session fd (and every wrong fd count), and -EACCES/-ENOSPC from
  * the HAL on a mock device restricted to a grant.
  */
 #include <errno.h>
@@ -644,6 +645,236 @@ static void test_check_messages(void **state)
 	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), -EBADMSG);
 }
 
+/* ---- CLIENT: a brokered block session, with exactly one fd -------------- */
+
+#define CLIENT_LEN (HDR_SIZE + 56)
+
+static void sample_client(struct vdf_grant_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = VDF_MSG_CLIENT;
+	m->u.client = (struct vdf_client_grant){
+	    .client_id = 0x0102030405060708ull,
+	    .uid = 1000,
+	    .flags = VDF_CLIENT_F_READ_ONLY,
+	    .unit = 3,
+	    .ops_per_sec = 5000,
+	    .ops_burst = 64,
+	    .bytes_per_sec = 100ull << 20,
+	    .bytes_burst = 4ull << 20,
+	};
+}
+
+static void test_client_codec(void **state)
+{
+	struct vdf_grant_msg m, r;
+	uint8_t buf[VDF_GRANT_MSG_MAX], again[VDF_GRANT_MSG_MAX];
+	int len;
+
+	(void)state;
+	sample_client(&m);
+	len = vdf_grant_msg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(len, CLIENT_LEN);
+	assert_int_equal(buf[OFF_TYPE], VDF_MSG_CLIENT);
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), 0);
+	assert_int_equal(r.type, VDF_MSG_CLIENT);
+	assert_memory_equal(&r.u.client, &m.u.client, sizeof(m.u.client));
+	/* canonical: encoding the decoded message gives the same bytes */
+	assert_int_equal(vdf_grant_msg_encode(&r, again, sizeof(again)), len);
+	assert_memory_equal(again, buf, (size_t)len);
+	/* wire layout: client_id, uid, flags, unit, reserved, then the limits */
+	{
+		uint64_t id, bb;
+		uint32_t unit;
+
+		memcpy(&id, buf + HDR_SIZE, 8);
+		memcpy(&unit, buf + HDR_SIZE + 16, 4);
+		memcpy(&bb, buf + HDR_SIZE + 48, 8);
+		assert_int_equal(id, 0x0102030405060708ull);
+		assert_int_equal(unit, 3);
+		assert_int_equal(bb, 4ull << 20);
+	}
+	/* unlimited: all limits 0 */
+	m.u.client.ops_per_sec = m.u.client.ops_burst = 0;
+	m.u.client.bytes_per_sec = m.u.client.bytes_burst = 0;
+	m.u.client.flags = 0;
+	m.u.client.unit = VDF_CLIENT_UNIT_MAX;
+	len = vdf_grant_msg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), 0);
+	assert_memory_equal(&r.u.client, &m.u.client, sizeof(m.u.client));
+	assert_int_equal(vdf_grant_msg_encode(&m, buf, CLIENT_LEN - 1), -ENOSPC);
+}
+
+static void test_client_strict(void **state)
+{
+	struct vdf_grant_msg m, r;
+	uint8_t buf[VDF_GRANT_MSG_MAX];
+	int len;
+
+	(void)state;
+	/* The encoder refuses what the decoder would. */
+	sample_client(&m);
+	m.u.client.flags = 2;
+	assert_int_equal(vdf_grant_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+	sample_client(&m);
+	m.u.client.unit = VDF_CLIENT_UNIT_MAX + 1;
+	assert_int_equal(vdf_grant_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+	sample_client(&m);
+	m.u.client.ops_burst = 0;
+	assert_int_equal(vdf_grant_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+	sample_client(&m);
+	m.u.client.bytes_burst = 0;
+	assert_int_equal(vdf_grant_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+	sample_client(&m);
+	m.u.client.ops_per_sec = 0; /* a burst without a rate */
+	assert_int_equal(vdf_grant_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+	sample_client(&m);
+	m.u.client.bytes_burst = UINT64_MAX / 1000000000ull + 1; /* beyond a token bucket */
+	assert_int_equal(vdf_grant_msg_encode(&m, buf, sizeof(buf)), -EINVAL);
+
+	/* The decoder, byte by byte. */
+	sample_client(&m);
+	len = vdf_grant_msg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(len, CLIENT_LEN);
+	put32(buf, HDR_SIZE + 12, 0x80000000u); /* unknown flag */
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), -EBADMSG);
+	put32(buf, HDR_SIZE + 12, VDF_CLIENT_F_READ_ONLY);
+	put32(buf, HDR_SIZE + 16, VDF_CLIENT_UNIT_MAX + 1);
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), -EBADMSG);
+	put32(buf, HDR_SIZE + 16, VDF_CLIENT_UNIT_MAX);
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), 0);
+	put32(buf, HDR_SIZE + 20, 1); /* reserved */
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), -EBADMSG);
+	put32(buf, HDR_SIZE + 20, 0);
+	put64(buf, HDR_SIZE + 32, 0); /* ops rate without a burst */
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), -EBADMSG);
+	put64(buf, HDR_SIZE + 32, 64);
+	put64(buf, HDR_SIZE + 48, 0); /* bytes rate without a burst */
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), -EBADMSG);
+	put64(buf, HDR_SIZE + 40, 0); /* no rate either: unlimited, fine */
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), 0);
+	assert_int_equal(r.u.client.bytes_per_sec, 0);
+	/* Lengths: one byte short or long, and a length field that lies. */
+	len = vdf_grant_msg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len - 1, &r), -EMSGSIZE);
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len + 1, &r), -EMSGSIZE);
+	put32(buf, OFF_LENGTH, CLIENT_LEN + 8);
+	assert_int_equal(vdf_grant_msg_decode(buf, (size_t)len, &r), -EMSGSIZE);
+}
+
+/* A CLIENT carries its session fd across a real socket; the fd works. */
+static void test_client_fd_roundtrip(void **state)
+{
+	struct vdf_grant_msg m, r;
+	int sv[2], pair[2], got = 99;
+	char c = 0;
+
+	(void)state;
+	socketpair_seq(sv);
+	socketpair_seq(pair); /* pair[1] travels, as the driver's end of a session */
+	sample_client(&m);
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, MSG_DONTWAIT), -EAGAIN);
+	assert_int_equal(got, -1);
+	assert_int_equal(vdf_grant_msg_send_fd(sv[0], &m, pair[1]), 0);
+	close(pair[1]); /* the sender's copy stays the sender's */
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, 0), 0);
+	assert_true(got >= 0);
+	assert_int_equal(r.type, VDF_MSG_CLIENT);
+	assert_memory_equal(&r.u.client, &m.u.client, sizeof(m.u.client));
+	assert_true(fcntl(got, F_GETFD) & FD_CLOEXEC);
+	/* the received end talks to the other end of the pair */
+	assert_int_equal(write(got, "x", 1), 1);
+	assert_int_equal(read(pair[0], &c, 1), 1);
+	assert_int_equal(c, 'x');
+	close(got);
+	assert_int_equal(read(pair[0], &c, 1), 0); /* and nobody else holds it */
+	close(pair[0]);
+
+	/* Other messages travel without fds through the same calls. */
+	m.type = VDF_MSG_PING;
+	m.u.ping_cookie = 7;
+	assert_int_equal(vdf_grant_msg_send_fd(sv[0], &m, -1), 0);
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, 0), 0);
+	assert_int_equal(r.type, VDF_MSG_PING);
+	assert_int_equal(got, -1);
+
+	/* The sender refuses a CLIENT without an fd, and an fd on anything else. */
+	sample_client(&m);
+	assert_int_equal(vdf_grant_msg_send_fd(sv[0], &m, -1), -EINVAL);
+	assert_int_equal(vdf_grant_msg_send(sv[0], &m), -EINVAL);
+	m.type = VDF_MSG_PING;
+	assert_int_equal(vdf_grant_msg_send_fd(sv[0], &m, sv[0]), -EINVAL);
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, MSG_DONTWAIT), -EAGAIN);
+	close(sv[0]);
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, 0), -EPIPE);
+	close(sv[1]);
+}
+
+/* Received fd counts that do not match the type: refused, every fd closed. */
+static void test_client_fd_mismatch(void **state)
+{
+	struct vdf_grant_msg m, r;
+	uint8_t buf[VDF_GRANT_MSG_MAX];
+	struct probe p[2];
+	int sv[2], fds[2], got, len;
+
+	(void)state;
+	socketpair_seq(sv);
+	sample_client(&m);
+	len = vdf_grant_msg_encode(&m, buf, sizeof(buf));
+
+	/* CLIENT without its fd */
+	send_raw(sv[0], buf, (size_t)len, NULL, 0);
+	got = 99;
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, 0), -EBADMSG);
+	assert_int_equal(got, -1);
+
+	/* CLIENT with two fds */
+	probe_open(&p[0]);
+	probe_open(&p[1]);
+	fds[0] = p[0].wr;
+	fds[1] = p[1].wr;
+	send_raw(sv[0], buf, (size_t)len, fds, 2);
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, 0), -EBADMSG);
+	assert_int_equal(got, -1);
+	assert_true(probe_all_closed(&p[0]));
+	assert_true(probe_all_closed(&p[1]));
+
+	/* CLIENT with its fd, but a bad body: the fd is closed too */
+	put32(buf, HDR_SIZE + 12, 0x10);
+	probe_open(&p[0]);
+	send_raw(sv[0], buf, (size_t)len, &p[0].wr, 1);
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, 0), -EBADMSG);
+	assert_int_equal(got, -1);
+	assert_true(probe_all_closed(&p[0]));
+
+	/* An fd on a message that carries none (a heartbeat from a driver) */
+	m.type = VDF_MSG_HEARTBEAT;
+	memset(&m.u, 0, sizeof(m.u));
+	len = vdf_grant_msg_encode(&m, buf, sizeof(buf));
+	probe_open(&p[0]);
+	send_raw(sv[0], buf, (size_t)len, &p[0].wr, 1);
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, 0), -EBADMSG);
+	assert_int_equal(got, -1);
+	assert_true(probe_all_closed(&p[0]));
+
+	/* A good CLIENT to the fd-less receive: refused, its fd closed. */
+	sample_client(&m);
+	probe_open(&p[0]);
+	assert_int_equal(vdf_grant_msg_send_fd(sv[0], &m, p[0].wr), 0);
+	assert_int_equal(vdf_grant_msg_recv(sv[1], &r, 0), -EBADMSG);
+	assert_true(probe_all_closed(&p[0]));
+
+	/* After all that the socket still works. */
+	m.type = VDF_MSG_PING;
+	m.u.ping_cookie = 1;
+	assert_int_equal(vdf_grant_msg_send(sv[0], &m), 0);
+	assert_int_equal(vdf_grant_msg_recv_fd(sv[1], &r, &got, 0), 0);
+	assert_int_equal(r.u.ping_cookie, 1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_checksum(void **state)
 {
 	uint64_t h;
@@ -887,6 +1118,10 @@ int main(void)
 	    cmocka_unit_test(test_recv_eof_and_space),
 	    cmocka_unit_test(test_runtime_messages),
 	    cmocka_unit_test(test_check_messages),
+	    cmocka_unit_test(test_client_codec),
+	    cmocka_unit_test(test_client_strict),
+	    cmocka_unit_test(test_client_fd_roundtrip),
+	    cmocka_unit_test(test_client_fd_mismatch),
 	    cmocka_unit_test(test_checksum),
 	    cmocka_unit_test(test_from_grant_bad_fds),
 	    cmocka_unit_test(test_rights_standalone),

@@ -203,6 +203,10 @@ static void test_parse_defaults(void **state)
 	assert_int_equal(m.limits.memory_mb, VDF_MANIFEST_DEF_MEMORY_MB);
 	assert_int_equal(m.limits.fds, VDF_MANIFEST_DEF_FDS);
 	assert_int_equal(m.limits.memlock_mb, 0);
+	assert_int_equal(m.client_limits.ops_per_sec, 0); /* clients: unlimited */
+	assert_int_equal(m.client_limits.ops_burst, 0);
+	assert_int_equal(m.client_limits.bytes_per_sec, 0);
+	assert_int_equal(m.client_limits.bytes_burst, 0);
 	assert_int_equal(m.heartbeat_ms, 0);
 	assert_string_equal(m.origin, ORIGIN);
 	vdf_manifest_free(&m);
@@ -233,6 +237,44 @@ static void test_parse_defaults(void **state)
 	vdf_manifest_free(&m);
 }
 
+/* Per-client rate limits of a block driver (control "open"). */
+static void test_client_limits(void **state)
+{
+	struct vdf_manifest m;
+	char err[VDF_MANIFEST_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(parse("{" HEAD ",\"client_limits\":{\"ops_per_sec\":20000,"
+			       "\"ops_burst\":256,\"bytes_per_sec\":\"100M\","
+			       "\"bytes_burst\":8388608}}",
+			       &m, err, sizeof(err)),
+			 0);
+	assert_int_equal(m.client_limits.ops_per_sec, 20000);
+	assert_int_equal(m.client_limits.ops_burst, 256);
+	assert_int_equal(m.client_limits.bytes_per_sec, 100ull << 20);
+	assert_int_equal(m.client_limits.bytes_burst, 8ull << 20);
+	vdf_manifest_free(&m);
+
+	/* One of the two limited, the other absent or 0: unlimited. */
+	assert_int_equal(parse("{" HEAD ",\"client_limits\":{\"bytes_per_sec\":1,"
+			       "\"bytes_burst\":\"1M\",\"ops_per_sec\":0}}",
+			       &m, err, sizeof(err)),
+			 0);
+	assert_int_equal(m.client_limits.ops_per_sec, 0);
+	assert_int_equal(m.client_limits.bytes_burst, VDF_MANIFEST_MIN_BYTES_BURST);
+	vdf_manifest_free(&m);
+	assert_int_equal(parse("{" HEAD ",\"client_limits\":{}}", &m, err, sizeof(err)), 0);
+	assert_int_equal(m.client_limits.bytes_per_sec, 0);
+	vdf_manifest_free(&m);
+	/* The largest burst a token bucket holds. */
+	assert_int_equal(parse("{" HEAD ",\"client_limits\":{\"ops_per_sec\":1,"
+			       "\"ops_burst\":18446744073}}",
+			       &m, err, sizeof(err)),
+			 0);
+	assert_int_equal(m.client_limits.ops_burst, VDF_MANIFEST_MAX_BURST);
+	vdf_manifest_free(&m);
+}
+
 static void test_nvme_manifest(void **state)
 {
 	char *path = src_path("drivers/nvme/nvme.manifest");
@@ -256,7 +298,10 @@ static void test_nvme_manifest(void **state)
 	assert_int_equal(m.rules[0].class_mask, 0xffffff);
 	assert_int_equal(m.caps.bars, BIT(0));
 	assert_int_equal(m.caps.io_bars, 0);
-	assert_int_equal(m.caps.dma_window, 64ull << 20);
+	/* The window's size is the driver's to tune; it must be there, page
+	 * aligned, and covered by the memlock limit. */
+	assert_true(m.caps.dma_window >= 4ull << 20);
+	assert_int_equal(m.caps.dma_window % 4096, 0);
 	assert_int_equal(m.caps.msix, 65);
 	assert_true(m.caps.intx);
 	assert_false(m.caps.cfg_write);
@@ -264,7 +309,7 @@ static void test_nvme_manifest(void **state)
 	assert_int_equal(m.restart.window_s, 60);
 	assert_int_equal(m.restart.backoff_initial_ms, 100);
 	assert_int_equal(m.restart.backoff_max_ms, 5000);
-	assert_int_equal(m.limits.memlock_mb, 64);
+	assert_int_equal(m.limits.memlock_mb, VDF_DIV_ROUND_UP(m.caps.dma_window, 1ull << 20));
 	assert_int_equal(m.heartbeat_ms, 1000);
 	assert_string_equal(m.origin, path);
 
@@ -443,7 +488,7 @@ static const struct bad_case bad_cases[] = {
 	"capabilities.irqs.intx: expected true or false, got 1"),
     BAD_EXACT("unknown key", "{" HEAD ",\"nmae\":\"x\"}",
 	      ORIGIN ": nmae: unknown key (known keys here: name, version, class, binary, args, "
-		     "match, capabilities, restart, limits, heartbeat_ms)"),
+		     "match, capabilities, restart, limits, client_limits, heartbeat_ms)"),
     BAD("unknown nested key", "{" HEAD ",\"capabilities\":{\"irq\":{}}}",
 	ORIGIN ": capabilities.irq: unknown key (known keys here: bars, io_bars, "),
     BAD_EXACT("missing match",
@@ -615,6 +660,41 @@ static const struct bad_case bad_cases[] = {
     BAD("fds too few", "{" HEAD ",\"limits\":{\"fds\":2}}",
 	"limits.fds: expected an integer 8..65536, got 2"),
     BAD("limits null", "{" HEAD ",\"limits\":null}", "limits: expected an object, got null"),
+    BAD_EXACT("client ops rate without burst", "{" HEAD ",\"client_limits\":{\"ops_per_sec\":10}}",
+	      ORIGIN ": client_limits.ops_burst: is required (and not 0) when ops_per_sec is set"),
+    BAD("client ops burst 0", "{" HEAD ",\"client_limits\":{\"ops_per_sec\":10,\"ops_burst\":0}}",
+	"client_limits.ops_burst: is required (and not 0) when ops_per_sec is set"),
+    BAD("client bytes rate without burst",
+	"{" HEAD ",\"client_limits\":{\"bytes_per_sec\":\"10M\"}}",
+	"client_limits.bytes_burst: is required (and not 0) when bytes_per_sec is set"),
+    BAD_EXACT("client bytes burst below 1M",
+	      "{" HEAD ",\"client_limits\":{\"bytes_per_sec\":\"10M\",\"bytes_burst\":1048575}}",
+	      ORIGIN ": client_limits.bytes_burst: 1048575 is below 1048576 bytes: a single "
+		     "request could never pass"),
+    BAD("client burst without rate", "{" HEAD ",\"client_limits\":{\"ops_burst\":5}}",
+	"client_limits.ops_burst: has no effect without ops_per_sec (0 = unlimited)"),
+    BAD("client burst too large",
+	"{" HEAD ",\"client_limits\":{\"ops_per_sec\":1,\"ops_burst\":18446744074}}",
+	"client_limits.ops_burst: 18446744074 is above the largest burst, 18446744073"),
+    BAD("client limit negative", "{" HEAD ",\"client_limits\":{\"ops_per_sec\":-1}}",
+	"client_limits.ops_per_sec: expected a non-negative integer, got -1"),
+    BAD("client ops as a size", "{" HEAD ",\"client_limits\":{\"ops_per_sec\":\"1K\"}}",
+	"client_limits.ops_per_sec: expected a non-negative integer, got \"1K\""),
+    BAD("client bytes not a size", "{" HEAD ",\"client_limits\":{\"bytes_per_sec\":\"fast\"}}",
+	"client_limits.bytes_per_sec: expected a non-negative integer or a size like \"1M\""),
+    BAD("client limit a float", "{" HEAD ",\"client_limits\":{\"bytes_per_sec\":1.5}}",
+	"client_limits.bytes_per_sec: expected a non-negative integer or a size"),
+    BAD("client limit huge", "{" HEAD ",\"client_limits\":{\"ops_per_sec\":99999999999999999999}}",
+	"client_limits.ops_per_sec: expected a non-negative integer"),
+    BAD("client limits unknown key", "{" HEAD ",\"client_limits\":{\"iops\":5}}",
+	"client_limits.iops: unknown key (known keys here: ops_per_sec, ops_burst, "
+	"bytes_per_sec, bytes_burst)"),
+    BAD("client limits not an object", "{" HEAD ",\"client_limits\":[]}",
+	"client_limits: expected an object, got []"),
+    BAD("client limits on a net driver",
+	"{\"name\":\"t\",\"version\":\"1\",\"class\":\"net\",\"binary\":\"b\","
+	"\"match\":[{\"vendor\":\"0x1b36\"}],\"client_limits\":{}}",
+	"client_limits: only block drivers take clients (class is net)"),
     BAD("heartbeat too fast", "{" HEAD ",\"heartbeat_ms\":5}",
 	"heartbeat_ms: expected 0 (off) or 10..600000, got 5"),
     BAD("heartbeat a string", "{" HEAD ",\"heartbeat_ms\":\"1s\"}",
@@ -875,19 +955,13 @@ static void test_class_names(void **state)
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-	    cmocka_unit_test(test_parse_full),
-	    cmocka_unit_test(test_parse_defaults),
-	    cmocka_unit_test(test_nvme_manifest),
-	    cmocka_unit_test(test_rogue_manifest),
-	    cmocka_unit_test(test_build_argv),
-	    cmocka_unit_test(test_parse_size),
-	    cmocka_unit_test(test_too_big),
-	    cmocka_unit_test(test_many_keys),
-	    cmocka_unit_test(test_error_buffer_edges),
-	    cmocka_unit_test(test_load_dir),
-	    cmocka_unit_test(test_load_errors),
-	    cmocka_unit_test(test_set_add),
-	    cmocka_unit_test(test_class_names),
+	    cmocka_unit_test(test_parse_full),	   cmocka_unit_test(test_parse_defaults),
+	    cmocka_unit_test(test_client_limits),  cmocka_unit_test(test_nvme_manifest),
+	    cmocka_unit_test(test_rogue_manifest), cmocka_unit_test(test_build_argv),
+	    cmocka_unit_test(test_parse_size),	   cmocka_unit_test(test_too_big),
+	    cmocka_unit_test(test_many_keys),	   cmocka_unit_test(test_error_buffer_edges),
+	    cmocka_unit_test(test_load_dir),	   cmocka_unit_test(test_load_errors),
+	    cmocka_unit_test(test_set_add),	   cmocka_unit_test(test_class_names),
 	};
 	size_t nfixed = VDF_ARRAY_SIZE(fixed), nbad = VDF_ARRAY_SIZE(bad_cases);
 	struct CMUnitTest *tests = calloc(nfixed + nbad, sizeof(*tests));

@@ -7,7 +7,8 @@
 # (a checksum of data written beforehand); `kill -9` of the driver is followed
 # by revoke, reset and restart, and it serves again; malformed manifests and
 # control messages are refused while vdfd keeps running; a driver that dies at
-# every start ends in the failed state after its backoff.
+# every start ends in the failed state after its backoff. `vdfctl open` brokers block client
+# sessions, is refused clearly, and waits across a crash or a restart for the next generation.
 set -u
 cd "$(dirname "$0")/../.."
 B=build/bin
@@ -63,6 +64,21 @@ ctl explain "$addr"
 got=$(ctl --json check "$addr" --lba 0 --count 2048 | field "['checksum']")
 [ "$got" = "$want" ] && pass "driver serves reads (checksum $got)" || fail "checksum '$got' != '$want'"
 
+# Block clients: `vdfctl open` has vdfd broker a session with the driver.
+out=$(ctl open "$addr" 2>&1)
+echo "$out" | grep -q "^opened $addr: driver nvme instance [0-9]* generation [0-9]*, client_id 1 (rw, unit 0)" &&
+	pass "vdfctl open: $out" || fail "vdfctl open: $out"
+wait_for 5 grep -q 'client 1 (uid 0, rw, unit 0) -> nvme generation' /tmp/vdfd.log &&
+	pass "the driver was sent the session (CLIENT)" || fail "no CLIENT sent: $(tail -3 /tmp/vdfd.log)"
+[ "$(ctl --json open "$addr" --ro | field "['mode']")" = ro ] && pass "vdfctl open --ro" || fail "open --ro"
+[ "$(ctl --json stats "$addr" | field "['drivers'][0]['clients_opened']")" = 2 ] &&
+	pass "sessions counted in stats" || fail "clients_opened: $(ctl --json stats "$addr")"
+out=$(ctl open 0000:00:1f.7 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q 'no VDF driver is bound to it' && pass "open of an unmanaged device refused: $out" ||
+	fail "open of an unmanaged device: $out"
+out=$(ctl open "$addr" --unit 1024 2>&1)
+[ $? = 2 ] && pass "open --unit out of range is a usage error" || fail "open --unit 1024: $out"
+
 # Malformed control messages: the daemon answers errors and keeps serving.
 python3 - "$sock" <<'PY'
 import socket, struct, sys
@@ -107,10 +123,45 @@ grep -q 'revoked: bus mastering off, device reset' /tmp/vdfd.log && pass "device
 got=$(ctl --json check "$addr" --lba 0 --count 2048 | field "['checksum']")
 [ "$got" = "$want" ] && pass "driver serves reads after the hang" || fail "after the hang: checksum '$got'"
 
-# Operator commands: stop, start, restart, unbind, bind, info, log-level.
+# A client reconnecting after a crash: open right after kill -9 waits for the restarted
+# driver, and the session is brokered only after the old one was revoked.
 gen() { ctl --json stats "$addr" | field "['drivers'][0]['generation']"; }
 g0=$(gen)
+pid=$(ctl --json stats "$addr" | field "['drivers'][0]['pid']")
+kill -9 "$pid"
+g1=$(ctl --json open "$addr" | field "['generation']")
+if [ -n "$g1" ] && [ "$g1" -gt "$g0" ]; then
+	pass "open during a crash waited for the restart (generation $g0 -> $g1)"
+else
+	fail "open during a crash: generation '$g1' after $g0: $(tail -5 /tmp/vdfd.log)"
+fi
+python3 - "$g0" "$g1" <<'PY' && pass "session brokered after the revocation" || fail "session before the revocation"
+import re, sys
+g0, g = sys.argv[1], sys.argv[2]
+lines = open("/tmp/vdfd.log").read().splitlines()
+last = lambda pat, end: max((i for i, l in enumerate(lines[:end]) if re.search(pat, l)), default=-1)
+client = last(r"client \d+ .* generation %s$" % g, len(lines))
+started = last(r"started nvme .*generation %s\)" % g, client)
+before = last(r"started nvme .*generation %s\)" % g0, started)
+revoked = last(r"revoked:", started)
+killed = last(r"killed by signal 9", started)
+ready = last(r"nvme running", client)
+# the old process was gone and revoked before the new one started, and the
+# session went to the new one once it served
+sys.exit(0 if 0 <= before < min(revoked, killed) and started < ready < client else 1)
+PY
+ctl restart "$addr" >/dev/null
+g2=$(ctl --json open "$addr" | field "['generation']")
+[ -n "$g2" ] && [ "$g2" = $((g1 + 1)) ] && pass "open during vdfctl restart waited (generation $g2)" ||
+	fail "open during restart: generation '$g2' after $g1"
+wait_for 15 state_is running
+
+# Operator commands: stop, start, restart, unbind, bind, info, log-level.
+g0=$(gen)
 ctl stop "$addr" && wait_for 15 state_is stopped && pass "vdfctl stop" || fail "vdfctl stop"
+out=$(ctl open "$addr" 2>&1)
+echo "$out" | grep -q 'nvme driver is stopped' && pass "open of a stopped driver refused: $out" ||
+	fail "open of a stopped driver: $out"
 ctl start "$addr" && wait_for 15 state_is running && pass "vdfctl start" || fail "vdfctl start"
 ctl restart "$addr" && wait_for 15 sh -c "[ \$($B/vdfctl --socket $sock --json stats $addr | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"drivers\"][0]; print(d[\"state\"] == \"running\" and d[\"generation\"] == $g0 + 2)') = True ]" &&
 	pass "vdfctl restart (generation $g0 -> $(gen))" || fail "vdfctl restart"
@@ -139,6 +190,9 @@ else
 	fail "crash-looping driver not marked failed"
 fi
 ctl list >/dev/null && pass "vdfd still serving after the crash loop" || fail "vdfd gone"
+out=$(ctl open "$addr" 2>&1)
+echo "$out" | grep -q 'crashy driver failed' && pass "open of a failed driver refused: $out" ||
+	fail "open of a failed driver: $out"
 kill -TERM $vdfd
 wait $vdfd
 

@@ -3,11 +3,12 @@
  * vdf-nbd: serve one NBD export from a file or from memory.
  *
  *   vdf-nbd [--unix PATH | --tcp HOST:PORT] [--export NAME] [--read-only]
- *           [--max-conns N] (--file PATH | --memory SIZE)
+ *           [--max-conns N] (--file PATH | --memory SIZE | --vdf DEV [--socket PATH])
  *
- * TCP defaults to 127.0.0.1:10809. SIZE takes K/M/G suffixes (binary). Runs
- * until SIGINT/SIGTERM. The VDF block-service backend comes later; the server
- * only sees struct vdf_nbd_backend_ops.
+ * TCP defaults to 127.0.0.1:10809. SIZE takes K/M/G suffixes (binary). --vdf
+ * serves a VDF block device through the client library (vdf/client.h), so
+ * the export survives driver restarts; --socket names vdfd's control socket.
+ * Runs until SIGINT/SIGTERM.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,9 +32,10 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vdf-nbd [--unix PATH | --tcp HOST:PORT (default 127.0.0.1:10809)]\n"
-		   "               [--export NAME] [--read-only] [--max-conns N]\n"
-		   "               (--file PATH | --memory SIZE[K|M|G])\n");
+	fprintf(
+	    f, "usage: vdf-nbd [--unix PATH | --tcp HOST:PORT (default 127.0.0.1:10809)]\n"
+	       "               [--export NAME] [--read-only] [--max-conns N]\n"
+	       "               (--file PATH | --memory SIZE[K|M|G] | --vdf DEV [--socket PATH])\n");
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -79,12 +81,14 @@ int main(int argc, char **argv)
 	    {"export", required_argument, NULL, 'e'},
 	    {"file", required_argument, NULL, 'f'},
 	    {"memory", required_argument, NULL, 'm'},
+	    {"vdf", required_argument, NULL, 'v'},
+	    {"socket", required_argument, NULL, 's'},
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"max-conns", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *unix_path = NULL, *tcp = NULL, *file = NULL;
+	const char *unix_path = NULL, *tcp = NULL, *file = NULL, *vdf = NULL, *sock = NULL;
 	struct vdf_nbd_export exp = {.name = "", .description = "VDF NBD export"};
 	char host[256] = "127.0.0.1", *colon;
 	const char *port = "10809";
@@ -94,7 +98,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "u:t:e:f:m:rc:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "u:t:e:f:m:v:s:rc:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
 			unix_path = optarg;
@@ -114,6 +118,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'v':
+			vdf = optarg;
+			break;
+		case 's':
+			sock = optarg;
+			break;
 		case 'r':
 			exp.read_only = true;
 			break;
@@ -128,8 +138,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || (unix_path && tcp) || !!file == !!mem_size || max_conns == 0 ||
-	    strlen(exp.name) > NBD_MAX_STRING) {
+	if (optind != argc || (unix_path && tcp) || !!file + !!mem_size + !!vdf != 1 ||
+	    (sock && !vdf) || max_conns == 0 || strlen(exp.name) > NBD_MAX_STRING) {
 		usage(stderr);
 		return 2;
 	}
@@ -152,12 +162,19 @@ int main(int argc, char **argv)
 	if (file) {
 		ret = vdf_nbd_file_backend_create(file, exp.read_only, &ctx);
 		exp.ops = &vdf_nbd_file_backend_ops;
+	} else if (vdf) {
+		ret = vdf_nbd_vdf_backend_create(vdf, sock, exp.read_only, &ctx);
+		exp.ops = &vdf_nbd_vdf_backend_ops;
 	} else {
 		ret = vdf_nbd_mem_backend_create(mem_size, &ctx);
 		exp.ops = &vdf_nbd_mem_backend_ops;
 	}
 	if (ret) {
-		fprintf(stderr, "vdf-nbd: %s: %s\n", file ? file : "memory", strerror(-ret));
+		fprintf(stderr, "vdf-nbd: %s: %s\n",
+			file  ? file
+			: vdf ? vdf
+			      : "memory",
+			strerror(-ret));
 		return 1;
 	}
 	exp.ctx = ctx;
@@ -191,6 +208,8 @@ int main(int argc, char **argv)
 out_backend:
 	if (file)
 		vdf_nbd_file_backend_destroy(ctx);
+	else if (vdf)
+		vdf_nbd_vdf_backend_destroy(ctx);
 	else
 		vdf_nbd_mem_backend_destroy(ctx);
 	return ret ? 1 : 0;

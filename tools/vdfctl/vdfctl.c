@@ -18,10 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
-#include "../../manager/ctl_proto.h"
+#include "vdf/ctl.h"
 #include "../../manager/devtree.h"
 #include "../../manager/discovery.h"
 
@@ -48,6 +49,9 @@ static void usage(FILE *f)
 	    "  explain DEV        why a driver did or did not bind to a device\n"
 	    "  check DEV [--lba N] [--count N]\n"
 	    "                     have the driver read N blocks (default 8) and print a checksum\n"
+	    "  open DEV [--ro] [--unit N]\n"
+	    "                     open a block client session through vdfd (waits while the\n"
+	    "                     driver restarts), print it, and close it again\n"
 	    "\n"
 	    "DEV is a PCI address (0000:00:04.0 or 00:04.0) or a device tree path\n"
 	    "(/pci/0000:00:06.0/usb1-1).\n"
@@ -285,8 +289,8 @@ static void render_tree(json_object *tree)
 
 static void render_stats(json_object *data)
 {
-	static const char *const cols[] = {"dev",  "driver", "state", "restarts",
-					   "irqs", "ios",    "bytes", "errors"};
+	static const char *const cols[] = {"dev", "driver", "state",  "restarts",      "irqs",
+					   "ios", "bytes",  "errors", "clients_opened"};
 	json_object *list = json_object_object_get(data, "drivers");
 
 	if (!list || !json_object_is_type(list, json_type_array)) {
@@ -297,8 +301,8 @@ static void render_stats(json_object *data)
 		puts("no drivers running");
 		return;
 	}
-	printf("%-18s %-12s %-10s %8s %10s %10s %10s %8s\n", "DEVICE", "DRIVER", "STATE",
-	       "RESTARTS", "IRQS", "IOS", "BYTES", "ERRORS");
+	printf("%-18s %-12s %-10s %8s %10s %10s %10s %8s %8s\n", "DEVICE", "DRIVER", "STATE",
+	       "RESTARTS", "IRQS", "IOS", "BYTES", "ERRORS", "CLIENTS");
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *e = json_object_array_get_idx(list, i);
 		char cells[VDF_ARRAY_SIZE(cols)][40];
@@ -315,8 +319,8 @@ static void render_stats(json_object *data)
 				if ((unsigned char)*p < 0x20 || *p == 0x7f)
 					*p = '?';
 		}
-		printf("%-18s %-12s %-10s %8s %10s %10s %10s %8s\n", cells[0], cells[1], cells[2],
-		       cells[3], cells[4], cells[5], cells[6], cells[7]);
+		printf("%-18s %-12s %-10s %8s %10s %10s %10s %8s %8s\n", cells[0], cells[1],
+		       cells[2], cells[3], cells[4], cells[5], cells[6], cells[7], cells[8]);
 	}
 	/* anything else vdfd reports per driver: in the JSON (--json) */
 }
@@ -354,6 +358,63 @@ static int parse_check_args(int argc, char **argv, struct vdf_ctl_request *req, 
 		i--;
 	}
 	return 0;
+}
+
+/* open DEV [--ro] [--unit N]: the options follow the command, after getopt. */
+static int parse_open_args(int argc, char **argv, struct vdf_ctl_request *req, int *nargs)
+{
+	for (int i = optind; i < argc; i++) {
+		int used = 1;
+
+		if (!strcmp(argv[i], "--ro")) {
+			req->read_only = true;
+		} else if (!strcmp(argv[i], "--unit")) {
+			unsigned long v;
+			char *end;
+
+			if (i + 1 >= argc) {
+				fprintf(stderr, "vdfctl: --unit needs a number\n");
+				return -EINVAL;
+			}
+			errno = 0;
+			v = strtoul(argv[i + 1], &end, 0);
+			if (errno || *end || end == argv[i + 1] || argv[i + 1][0] == '-' ||
+			    v > VDF_CLIENT_UNIT_MAX) {
+				fprintf(stderr, "vdfctl: bad --unit '%s' (0..%u)\n", argv[i + 1],
+					VDF_CLIENT_UNIT_MAX);
+				return -EINVAL;
+			}
+			req->unit = (uint32_t)v;
+			used = 2;
+		} else {
+			continue;
+		}
+		/* drop the option (and its value) from the arguments */
+		memmove(&argv[i], &argv[i + used], (size_t)(argc - i - used) * sizeof(char *));
+		argc -= used;
+		*nargs -= used;
+		i--;
+	}
+	return 0;
+}
+
+static void render_open(const char *dev, json_object *data, int fd)
+{
+	printf("opened ");
+	put_safe(dev);
+	printf(": driver ");
+	put_safe(str_or(data, "driver", "?"));
+	printf(" instance ");
+	put_safe(str_or(data, "instance", "?"));
+	printf(" generation ");
+	put_safe(str_or(data, "generation", "?"));
+	printf(", client_id ");
+	put_safe(str_or(data, "client_id", "?"));
+	printf(" (");
+	put_safe(str_or(data, "mode", "?"));
+	printf(", unit ");
+	put_safe(str_or(data, "unit", "0"));
+	printf(")%s\n", fd >= 0 ? "; session closed" : "; but no session fd came with it");
 }
 
 /* --- explain / actions ---------------------------------------------------- */
@@ -479,7 +540,7 @@ int main(int argc, char **argv)
 	char err[512];
 	json_object *data = NULL;
 	bool json = false;
-	int c, cmd, rc, nargs;
+	int c, cmd, rc, nargs, fd = -1;
 
 	while ((c = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
 		switch (c) {
@@ -529,6 +590,10 @@ int main(int argc, char **argv)
 		if (parse_check_args(argc, argv, &req, &nargs))
 			return EXIT_USAGE;
 	}
+	if (req.cmd == VDF_CTL_OPEN) {
+		if (parse_open_args(argc, argv, &req, &nargs))
+			return EXIT_USAGE;
+	}
 	if (vdf_ctl_cmd_needs_dev(req.cmd) && nargs != 1) {
 		fprintf(stderr, "vdfctl: usage: vdfctl %s DEV\n", cmdname);
 		return EXIT_USAGE;
@@ -567,7 +632,8 @@ int main(int argc, char **argv)
 		snprintf(req.dev, sizeof(req.dev), "%s", argv[optind]);
 	}
 
-	rc = vdf_ctl_call(sock, &req, &data, err, sizeof(err));
+	/* Only "open" is answered with an fd: the session, closed at exit. */
+	rc = vdf_ctl_call_fd(sock, &req, &data, &fd, err, sizeof(err));
 	if (rc == -EREMOTEIO) {
 		fputs("vdfctl: ", stderr);
 		for (const char *p = err; *p; p++)
@@ -606,11 +672,20 @@ int main(int argc, char **argv)
 			put_safe(str_or(data, "checksum", "?"));
 			putchar('\n');
 			break;
+		case VDF_CTL_OPEN:
+			render_open(req.dev, data, fd);
+			break;
 		default:
 			render_action(cmdname, req.dev, data);
 			break;
 		}
 	}
 	json_object_put(data);
+	if (fd >= 0)
+		close(fd);
+	if (req.cmd == VDF_CTL_OPEN && fd < 0) {
+		fprintf(stderr, "vdfctl: vdfd accepted the open but sent no session\n");
+		return EXIT_UNREACHABLE;
+	}
 	return 0;
 }

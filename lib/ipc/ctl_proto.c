@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vdfd control protocol: framing, request/response codecs, client call. */
+/* vdfd control protocol: framing, request/response codecs, client calls; see vdf/ctl.h. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,7 +11,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "ctl_proto.h"
+#include "vdf/ctl.h"
+#include "vdf/fdmsg.h"
 
 /* Nesting accepted in a response (the device tree nests a few levels per node). */
 #define RESPONSE_MAX_DEPTH 64
@@ -22,7 +23,7 @@ static const char *const cmd_names[VDF_CTL_CMD_COUNT] = {
     [VDF_CTL_LIST] = "list",	   [VDF_CTL_INFO] = "info",	  [VDF_CTL_START] = "start",
     [VDF_CTL_STOP] = "stop",	   [VDF_CTL_RESTART] = "restart", [VDF_CTL_BIND] = "bind",
     [VDF_CTL_UNBIND] = "unbind",   [VDF_CTL_STATS] = "stats",	  [VDF_CTL_LOG_LEVEL] = "log-level",
-    [VDF_CTL_EXPLAIN] = "explain", [VDF_CTL_CHECK] = "check",
+    [VDF_CTL_EXPLAIN] = "explain", [VDF_CTL_CHECK] = "check",	  [VDF_CTL_OPEN] = "open",
 };
 
 static const char *const level_names[] = {"emerg",   "alert",  "crit", "err",
@@ -82,6 +83,7 @@ bool vdf_ctl_cmd_needs_dev(enum vdf_ctl_cmd cmd)
 	case VDF_CTL_UNBIND:
 	case VDF_CTL_EXPLAIN:
 	case VDF_CTL_CHECK:
+	case VDF_CTL_OPEN:
 		return true;
 	default:
 		return false;
@@ -294,9 +296,10 @@ static int decode_frame(const void *buf, size_t len, bool response, size_t max, 
 /* The fields of a decoded request object. */
 static int parse_request(json_object *obj, struct vdf_ctl_request *req, char *err, size_t errlen)
 {
-	json_object *jcmd = NULL, *jdev = NULL, *jlevel = NULL, *jlba = NULL, *jcount = NULL;
+	json_object *jcmd = NULL, *jdev = NULL, *jlevel = NULL, *jlba = NULL, *jcount = NULL,
+		    *jmode = NULL, *junit = NULL;
 	bool has_cmd = false, has_dev = false, has_level = false, has_lba = false,
-	     has_count = false;
+	     has_count = false, has_mode = false, has_unit = false;
 	char e1[ECHO_MAX + 4];
 	const char *cmdname;
 	int cmd;
@@ -319,6 +322,12 @@ static int parse_request(json_object *obj, struct vdf_ctl_request *req, char *er
 		} else if (!strcmp(key, "count")) {
 			jcount = val;
 			has_count = true;
+		} else if (!strcmp(key, "mode")) {
+			jmode = val;
+			has_mode = true;
+		} else if (!strcmp(key, "unit")) {
+			junit = val;
+			has_unit = true;
 		} else {
 			seterr(err, errlen, "unknown field '%s'", echo(key, e1));
 			return -EINVAL;
@@ -420,6 +429,36 @@ static int parse_request(json_object *obj, struct vdf_ctl_request *req, char *er
 		}
 		req->count = (uint32_t)n;
 	}
+	if ((has_mode || has_unit) && req->cmd != VDF_CTL_OPEN) {
+		seterr(err, errlen, "'%s' takes no '%s'", cmdname, has_mode ? "mode" : "unit");
+		return -EINVAL;
+	}
+	if (has_mode) {
+		const char *mode = json_object_is_type(jmode, json_type_string)
+				       ? json_object_get_string(jmode)
+				       : NULL;
+
+		/* Exactly "ro" or "rw": strcmp also stops at an embedded NUL,
+		 * so the length is compared too. */
+		if (mode && json_object_get_string_len(jmode) == 2 && !strcmp(mode, "ro")) {
+			req->read_only = true;
+		} else if (!mode || json_object_get_string_len(jmode) != 2 || strcmp(mode, "rw")) {
+			seterr(err, errlen, "'mode' must be \"ro\" or \"rw\", got %s%s%s",
+			       mode ? "'" : "", mode ? echo(mode, e1) : json_type_name(jmode),
+			       mode ? "'" : "");
+			return -EINVAL;
+		}
+	}
+	if (has_unit) {
+		int64_t n =
+		    json_object_is_type(junit, json_type_int) ? json_object_get_int64(junit) : -1;
+
+		if (n < 0 || n > VDF_CLIENT_UNIT_MAX) {
+			seterr(err, errlen, "'unit' must be an integer 0..%u", VDF_CLIENT_UNIT_MAX);
+			return -EINVAL;
+		}
+		req->unit = (uint32_t)n;
+	}
 	return 0;
 }
 
@@ -503,6 +542,15 @@ int vdf_ctl_encode_request(const struct vdf_ctl_request *req, void *buf, size_t 
 		else if (json_object_object_add(o, "lba",
 						json_object_new_int64((int64_t)req->lba)) ||
 			 json_object_object_add(o, "count", json_object_new_int64(req->count)))
+			rc = -ENOMEM;
+	}
+	if (!rc && req->cmd != VDF_CTL_OPEN && (req->read_only || req->unit))
+		rc = -EINVAL;
+	if (!rc && req->cmd == VDF_CTL_OPEN) {
+		if (req->unit > VDF_CLIENT_UNIT_MAX)
+			rc = -EINVAL;
+		else if (add_string(o, "mode", req->read_only ? "ro" : "rw") ||
+			 json_object_object_add(o, "unit", json_object_new_int64(req->unit)))
 			rc = -ENOMEM;
 	}
 	if (!rc) {
@@ -654,21 +702,39 @@ static int connect_to(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-int vdf_ctl_call(const char *sock_path, const struct vdf_ctl_request *req, json_object **response,
-		 char *err, size_t errlen)
+/*
+ * Receive the answer, with any fds attached. A daemon that refuses us
+ * (permissions, too many clients) answers and closes; if our request was
+ * still unread, the close reports ECONNRESET ahead of the answer, which is
+ * queued behind it: one retry reads it.
+ */
+static int recv_answer(int sock, uint8_t *in, size_t cap, int *fds, unsigned *nfds)
+{
+	int n;
+
+	for (int resets = 0;;) {
+		n = vdf_fdmsg_recv(sock, in, cap, fds, nfds, 0);
+		if (n == -ECONNRESET && !resets++)
+			continue;
+		return n;
+	}
+}
+
+int vdf_ctl_call_fd(const char *sock_path, const struct vdf_ctl_request *req,
+		    json_object **response, int *fd, char *err, size_t errlen)
 {
 	struct timeval tv = {.tv_sec = VDF_CTL_CALL_TIMEOUT_MS / 1000,
 			     .tv_usec = (VDF_CTL_CALL_TIMEOUT_MS % 1000) * 1000};
-	uint8_t out[VDF_CTL_HDR_SIZE + 2 * VDF_CTL_DEV_MAX + 64];
+	uint8_t out[VDF_CTL_HDR_SIZE + 2 * VDF_CTL_DEV_MAX + 96];
 	size_t outlen, inlen = VDF_CTL_HDR_SIZE + VDF_CTL_MAX_RESPONSE;
+	int fds[VDF_FDMSG_MAX_FDS];
 	json_object *resp, *ok, *v;
-	struct iovec iov;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	unsigned nfds = 0;
 	uint8_t *in;
-	ssize_t n;
-	int fd, rc;
+	int n, sock, rc;
 
 	*response = NULL;
+	*fd = -1;
 	seterr(err, errlen, "%s", "");
 	if (!sock_path)
 		sock_path = vdf_ctl_socket_path();
@@ -677,18 +743,18 @@ int vdf_ctl_call(const char *sock_path, const struct vdf_ctl_request *req, json_
 		seterr(err, errlen, "invalid request: %s", strerror(-rc));
 		return rc;
 	}
-	fd = connect_to(sock_path, err, errlen);
-	if (fd < 0)
-		return fd;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	sock = connect_to(sock_path, err, errlen);
+	if (sock < 0)
+		return sock;
+	(void)setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	in = malloc(inlen + 1);
 	if (!in) {
 		rc = -ENOMEM;
 		seterr(err, errlen, "out of memory");
 		goto out_close;
 	}
-	if (send(fd, out, outlen, MSG_NOSIGNAL) < 0) {
+	if (send(sock, out, outlen, MSG_NOSIGNAL) < 0) {
 		rc = -errno;
 		/* vdfd may have refused us and closed already: its answer is queued */
 		if (rc != -EPIPE && rc != -ECONNRESET && rc != -ENOTCONN) {
@@ -696,37 +762,32 @@ int vdf_ctl_call(const char *sock_path, const struct vdf_ctl_request *req, json_
 			goto out_free;
 		}
 	}
-	iov.iov_base = in;
-	iov.iov_len = inlen + 1;
-	for (int resets = 0;;) {
-		n = recvmsg(fd, &msg, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* A daemon that refuses us (permissions, too many clients) answers
-		 * and closes; if our request was still unread, the close reports
-		 * ECONNRESET ahead of the answer, which is queued behind it. */
-		if (n < 0 && errno == ECONNRESET && !resets++)
-			continue;
-		break;
-	}
-	if (n < 0) {
-		rc = (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
-		seterr(err, errlen, "no answer from vdfd: %s", strerror(-rc));
-		goto out_free;
-	}
-	if (n == 0) {
+	n = recv_answer(sock, in, inlen + 1, fds, &nfds);
+	if (n == -EPIPE) {
 		rc = -ECONNRESET;
 		seterr(err, errlen, "vdfd closed the connection without answering");
 		goto out_free;
 	}
-	if ((msg.msg_flags & MSG_TRUNC) || (size_t)n > inlen) {
+	if (n == -EMSGSIZE || (n > 0 && (size_t)n > inlen)) {
+		vdf_fdmsg_close(fds, nfds);
 		rc = -EMSGSIZE;
 		seterr(err, errlen, "answer from vdfd larger than %zu bytes", inlen);
 		goto out_free;
 	}
+	if (n < 0) {
+		rc = (n == -EAGAIN || n == -EWOULDBLOCK) ? -ETIMEDOUT : n;
+		seterr(err, errlen, "no answer from vdfd: %s", strerror(-rc));
+		goto out_free;
+	}
+	if (nfds > 1) {
+		rc = -EPROTO;
+		seterr(err, errlen, "answer from vdfd carries %u file descriptors (at most 1)",
+		       nfds);
+		goto out_fds;
+	}
 	rc = vdf_ctl_decode_response(in, (size_t)n, &resp, err, errlen);
 	if (rc)
-		goto out_free;
+		goto out_fds;
 	ok = json_object_object_get(resp, "ok");
 	if (!json_object_get_boolean(ok)) {
 		v = json_object_object_get(resp, "error");
@@ -740,9 +801,67 @@ int vdf_ctl_call(const char *sock_path, const struct vdf_ctl_request *req, json_
 			rc = -ENOMEM;
 	}
 	json_object_put(resp);
+	if (!rc && nfds) {
+		*fd = fds[0];
+		nfds = 0;
+	}
+out_fds:
+	vdf_fdmsg_close(fds, nfds);
 out_free:
 	free(in);
 out_close:
-	close(fd);
+	close(sock);
 	return rc;
+}
+
+int vdf_ctl_call(const char *sock_path, const struct vdf_ctl_request *req, json_object **response,
+		 char *err, size_t errlen)
+{
+	int fd, rc;
+
+	rc = vdf_ctl_call_fd(sock_path, req, response, &fd, err, errlen);
+	if (fd >= 0)
+		close(fd); /* nobody asked for one */
+	return rc;
+}
+
+int vdf_ctl_open(const char *sock_path, const char *dev, bool read_only, uint32_t unit, int *fd,
+		 uint32_t *generation, char *err, size_t errlen)
+{
+	struct vdf_ctl_request req = {.cmd = VDF_CTL_OPEN, .level = -1};
+	json_object *data, *g;
+	int64_t gen;
+	int rc;
+
+	*fd = -1;
+	*generation = 0;
+	if (!vdf_ctl_dev_valid(dev)) {
+		seterr(err, errlen, "invalid device name");
+		return -EINVAL;
+	}
+	if (unit > VDF_CLIENT_UNIT_MAX) {
+		seterr(err, errlen, "unit %u out of range (0..%u)", unit, VDF_CLIENT_UNIT_MAX);
+		return -EINVAL;
+	}
+	memcpy(req.dev, dev, strlen(dev) + 1);
+	req.read_only = read_only;
+	req.unit = unit;
+	rc = vdf_ctl_call_fd(sock_path, &req, &data, fd, err, errlen);
+	if (rc)
+		return rc;
+	gen = json_object_object_get_ex(data, "generation", &g) &&
+		      json_object_is_type(g, json_type_int)
+		  ? json_object_get_int64(g)
+		  : -1;
+	json_object_put(data);
+	if (*fd < 0 || gen < 1 || gen > UINT32_MAX) {
+		seterr(err, errlen, "vdfd accepted the open but sent %s",
+		       *fd < 0 ? "no session" : "no valid generation");
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return -EPROTO;
+	}
+	*generation = (uint32_t)gen;
+	return 0;
 }

@@ -16,16 +16,23 @@
  * VDF_CTL_MAX_RESPONSE.
  *
  * Request payload: {"cmd": "<command>", "dev": "<device>", "level": "<level>"}
- *   "dev" is required by info, start, stop, restart, bind, unbind, explain;
- *   optional for stats; not accepted by list and log-level. "level" is only
- *   for log-level, optional (absent = query). Unknown fields are rejected:
- *   the version number, not silent ignoring, is how the protocol grows.
+ *   "dev" is required by info, start, stop, restart, bind, unbind, explain,
+ *   check and open; optional for stats; not accepted by list and log-level.
+ *   "level" is only for log-level, optional (absent = query). "lba" and
+ *   "count" only for check; "mode" ("ro" or "rw", default "rw") and "unit"
+ *   (0..VDF_CLIENT_UNIT_MAX, default 0) only for open. Unknown fields are
+ *   rejected: the version number, not silent ignoring, is how the protocol
+ *   grows.
  * Response payload: {"ok": true, "data": {...}} or {"ok": false, "error": "..."}
+ *   An answer to "open" that succeeds carries one file descriptor (SCM_RIGHTS
+ *   on the response frame): the client's end of its session with the driver.
+ *   No other answer carries any.
  *
- * Everything here is pure (no I/O) except vdf_ctl_call.
+ * Everything here is pure (no I/O) except vdf_ctl_call, vdf_ctl_call_fd and
+ * vdf_ctl_open, the client side (the server is manager/ctl_server.h).
  */
-#ifndef VDF_MANAGER_CTL_PROTO_H
-#define VDF_MANAGER_CTL_PROTO_H
+#ifndef VDF_CTL_H
+#define VDF_CTL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +41,7 @@
 #include <json-c/json.h>
 
 #include "vdf/common.h"
+#include "vdf/grant.h" /* VDF_CLIENT_UNIT_MAX */
 
 #define VDF_CTL_MAGIC	     "VDFC"
 #define VDF_CTL_VERSION	     1
@@ -50,6 +58,12 @@
 #define VDF_CTL_SOCKET_ENV     "VDF_SOCKET"
 /* How long vdf_ctl_call waits for the answer. */
 #define VDF_CTL_CALL_TIMEOUT_MS 60000
+/* How long vdfd keeps an "open" waiting for a starting or restarting driver
+ * before it answers -ETIMEDOUT. Well inside the call timeout, so the client
+ * always gets vdfd's answer rather than a timeout of its own. */
+#define VDF_CTL_OPEN_WAIT_MS 30000
+static_assert(VDF_CTL_OPEN_WAIT_MS + 10000 <= VDF_CTL_CALL_TIMEOUT_MS,
+	      "an open that waits its longest is answered before vdf_ctl_call gives up");
 
 enum vdf_ctl_cmd {
 	VDF_CTL_LIST,
@@ -63,6 +77,7 @@ enum vdf_ctl_cmd {
 	VDF_CTL_LOG_LEVEL,
 	VDF_CTL_EXPLAIN,
 	VDF_CTL_CHECK, /* read blocks through the driver, answer a checksum */
+	VDF_CTL_OPEN,  /* a session with a block driver: answered with an fd */
 	VDF_CTL_CMD_COUNT
 };
 
@@ -72,6 +87,8 @@ struct vdf_ctl_request {
 	int level;		   /* log-level: syslog level, -1 = query */
 	uint64_t lba;		   /* check: first block (default 0) */
 	uint32_t count;		   /* check: blocks, 1..VDF_CTL_CHECK_MAX_BLOCKS (default 8) */
+	bool read_only;		   /* open: "mode": "ro" (default false: "rw") */
+	uint32_t unit;		   /* open: 0..VDF_CLIENT_UNIT_MAX (default 0) */
 };
 
 #define VDF_CTL_CHECK_MAX_BLOCKS     65536u
@@ -167,5 +184,34 @@ const char *vdf_ctl_socket_path(void);
  */
 int vdf_ctl_call(const char *sock_path, const struct vdf_ctl_request *req, json_object **response,
 		 char *err, size_t errlen) VDF_MUST_CHECK;
+
+/*
+ * vdf_ctl_call for answers that may carry a file descriptor: *fd is the fd
+ * that came with the answer (close-on-exec, now the caller's) or -1. It is
+ * only ever set on a 0 return; an answer that carries more than one fd is
+ * refused (-EPROTO, all closed), and an fd on a failed answer is closed.
+ * vdf_ctl_call itself closes any fd that arrives.
+ */
+int vdf_ctl_call_fd(const char *sock_path, const struct vdf_ctl_request *req,
+		    json_object **response, int *fd, char *err, size_t errlen) VDF_MUST_CHECK;
+
+/*
+ * Ask vdfd (at sock_path; NULL: vdf_ctl_socket_path) for a session with the
+ * block driver serving dev: the "open" command. Blocks until vdfd answers;
+ * while the driver is starting or restarting after a crash vdfd waits for it
+ * (at most VDF_CTL_OPEN_WAIT_MS), and it answers only once the old driver
+ * process is gone and its device was reset.
+ * Returns 0 with *fd = the client's end of the session (a SOCK_SEQPACKET
+ * socket, close-on-exec, the caller's) and *generation = the driver's
+ * generation it belongs to. Otherwise *fd = -1, err says why, and:
+ *   -EREMOTEIO   vdfd refused (no such device, no driver bound, not a block
+ *                driver, driver stopped or failed, timed out): err is its text
+ *   -EINVAL      dev is not a valid device name, unit > VDF_CLIENT_UNIT_MAX
+ *   -EPROTO      vdfd said yes without a session fd or a generation
+ *   and the errors of vdf_ctl_call (-ENOENT, -ECONNREFUSED, -EACCES, ...).
+ * Calling context: any thread; no state is kept between calls.
+ */
+int vdf_ctl_open(const char *sock_path, const char *dev, bool read_only, uint32_t unit, int *fd,
+		 uint32_t *generation, char *err, size_t errlen) VDF_MUST_CHECK;
 
 #endif
