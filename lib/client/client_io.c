@@ -183,53 +183,60 @@ static int drain_cq(struct vdf_client *c)
 	}
 }
 
+/* Is the session lost? Polled clients look only every few empty polls. */
+static bool session_lost(struct vdf_client *c, int done)
+{
+	if (c->opts.polled && (done || ++c->empty_polls % CLIENT_POLLED_SOCK_CHECK))
+		return false;
+	return session_check(c) != 0;
+}
+
 int vdf_client_poll(struct vdf_client *c)
 {
+	const char *lost = NULL;
 	int done = 0, rc;
 
 	if (c->gone)
 		return -ENODEV;
-	if (c->sock < 0) {
-		rc = client_recover(c, "not connected");
-		if (rc)
-			return rc;
-	}
-	if (!c->opts.polled) {
+	if (c->sock < 0)
+		lost = "not connected";
+	else if (!c->opts.polled) {
 		uint64_t v;
 
 		(void)!read(c->cq_kick, &v, sizeof(v));
 	}
 	for (;;) {
-		rc = drain_cq(c);
-		if (rc < 0) {
-			rc = client_recover(c, "corrupt completion ring");
+		if (lost) {
+			/* Reconnect and replay, then go round again: the new
+			 * completion ring must be drained and armed too. */
+			rc = client_recover(c, lost);
 			if (rc)
 				return rc;
+			lost = NULL;
+		}
+		rc = drain_cq(c);
+		if (rc < 0) {
+			lost = "corrupt completion ring";
 			continue;
 		}
 		done += rc;
-		if (c->opts.polled)
-			break;
-		/* Arm the doorbell before the caller sleeps; work that raced in
-		 * is drained now. */
-		rc = vdf_ring_prepare_wait(&c->cq);
-		if (rc == 0)
-			break;
-		if (rc < 0) {
-			rc = client_recover(c, "corrupt completion ring");
-			if (rc)
-				return rc;
+		if (!c->opts.polled) {
+			/* Arm the doorbell before the caller sleeps; work that
+			 * raced in is drained now. */
+			rc = vdf_ring_prepare_wait(&c->cq);
+			if (rc > 0)
+				continue;
+			if (rc < 0) {
+				lost = "corrupt completion ring";
+				continue;
+			}
 		}
-	}
-	if (!done && (!c->opts.polled || ++c->empty_polls % CLIENT_POLLED_SOCK_CHECK == 0)) {
-		rc = session_check(c);
-		if (rc) {
-			rc = client_recover(c, "the driver closed the session");
-			if (rc)
-				return rc;
+		if (session_lost(c, done)) {
+			lost = "the driver closed the session";
+			continue;
 		}
+		return done;
 	}
-	return done;
 }
 
 int vdf_client_wait(struct vdf_client *c, int timeout_ms)

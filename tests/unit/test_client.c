@@ -559,6 +559,29 @@ static void test_crash_replay(void **state)
 	crash_run(*state, false);
 }
 
+static void set_crash1(struct fake *f)
+{
+	f->crash_after = 1;
+}
+
+/* A synchronous call waits without a timeout: the reconnect must arm the new
+ * completion ring's doorbell, or the replayed request's completion would
+ * never wake it. */
+static void test_crash_during_sync_call(void **state)
+{
+	struct fake *f = *state;
+	struct vdf_client *c = open_client(f, NULL);
+	uint8_t o[BS], b[BS];
+
+	fill(o, BS, 5);
+	fake_set(set_crash1);
+	assert_int_equal(vdf_client_write(c, 9, 1, o, false), 0);
+	fake_set(set_crash1);
+	assert_int_equal(vdf_client_read(c, 9, 1, b), 0);
+	assert_memory_equal(o, b, BS);
+	vdf_client_close(c);
+}
+
 static void test_crash_replay_polled(void **state)
 {
 	crash_run(*state, true);
@@ -716,6 +739,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_replay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_replay_polled, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_during_sync_call, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_drop_same_generation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eio_retry_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bogus_completions, setup, teardown),

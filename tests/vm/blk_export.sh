@@ -99,7 +99,7 @@ fs_workload() {
 	done
 	[ $errs -eq 0 ] && pass "$label: $((round * 16)) files ($((round * 64)) MiB) sha256 match after remount" ||
 		fail "$label: $errs checksum mismatches"
-	umount $m
+	umount $m || fail "$label: umount"
 	fsck.ext4 -fn "$dev" >$W/fsck.log 2>&1 && pass "$label: fsck clean" ||
 		fail "$label: fsck: $(tail -3 $W/fsck.log)"
 	if dmesg | grep -Ei 'I/O error|blk_update_request|Buffer I/O' >$W/ioerr; then
@@ -138,4 +138,6 @@ wait $ublk
 
 kill -TERM $vdfd
 wait $vdfd
+# Logs for a post-mortem, in the run directory on the host.
+[ -n "${VDF_HOST_OUT:-}" ] && cp /tmp/vdfd.log /tmp/nbd.log /tmp/ublk.log "$VDF_HOST_OUT"/ 2>/dev/null
 [ $fails -eq 0 ] && exit 0 || exit 1

@@ -20,7 +20,7 @@
 #   5. --mem with 4096-byte blocks in the background (no --foreground): the
 #      parent prints /dev/ublkb3 and exits; ext4 with 4 KiB blocks works.
 #   6. Bad invocations are refused (recover a device that does not exist,
-#      recover with a backend of the wrong size).
+#      with a backend of the wrong size, or while its server is running).
 #   7. --vdf: the NVMe driver under vdfd as the backend, through the client
 #      library: ext4 round trip, fsck; the driver killed (-9) during a write
 #      and vdf-ublk killed (-9) during a write then recovered: both writes
@@ -261,6 +261,13 @@ if start five --file "$W/disk5.img" --id 5; then
 		pass "--recover with a backend of another size refused"
 	else
 		fail "--recover with the wrong size: $(tail -2 "$W/bad5.log")"
+	fi
+	if ! timeout 30 "$BIN" --foreground --recover 5 --file "$W/disk5.img" >/dev/null \
+		2>"$W/live5.log" && grep -q 'which is running' "$W/live5.log" &&
+		dd if=/dev/ublkb5 of=/dev/null bs=1M count=1 iflag=direct status=none; then
+		pass "--recover of a device whose server runs refused; the device still serves"
+	else
+		fail "--recover of a live device: $(tail -2 "$W/live5.log")"
 	fi
 	stop "$five" /dev/ublkb5 || fail "stop ublkb5"
 else

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #define CDEV_OPEN_TRIES	 50
 #define RETRY_SLEEP_US	 100000
 #define RECOVERY_WAIT_MS 30000u
+#define ALIVE_GRACE_MS	 3000u
 
 static void dev_reset(struct ublk_dev *d, const struct vdf_ublk_backend_ops *ops, void *bctx,
 		      int wake_fd)
@@ -261,6 +263,26 @@ out_remove:
 	return ret;
 }
 
+/* Is pid a process that is still running (not a zombie waiting to be reaped)? */
+static bool pid_running(int pid)
+{
+	char path[32], buf[256], *p;
+	FILE *f;
+	bool running = false;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+		running = p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return running;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -274,7 +296,7 @@ int ublk_dev_recover(struct ublk_dev *d, struct ublk_ctrl *c, uint32_t id,
 		     ublk_abort_fn abort, void *arg)
 {
 	struct ublk_params p;
-	uint64_t deadline;
+	uint64_t deadline, alive_since;
 	bool said = false;
 	int ret;
 
@@ -312,12 +334,24 @@ int ublk_dev_recover(struct ublk_dev *d, struct ublk_ctrl *c, uint32_t id,
 		return ret;
 
 	deadline = now_ms() + RECOVERY_WAIT_MS;
+	alive_since = 0;
 	for (;;) {
 		ret = ublk_ctrl_start_recovery(c, id);
 		if (ret != -EBUSY)
 			break;
 		if (abort && abort(arg)) {
 			ret = -ECANCELED;
+			break;
+		}
+		/* A server that is still running (not one dying of a kill) is not
+		 * ours to replace: say so instead of waiting for ever. */
+		if (!pid_running(d->info.ublksrv_pid)) {
+			alive_since = 0;
+		} else if (!alive_since) {
+			alive_since = now_ms();
+		} else if (now_ms() - alive_since > ALIVE_GRACE_MS) {
+			vdf_log(LOG_ERR, UBLK_COMP, d->name,
+				"is served by pid %d, which is running", d->info.ublksrv_pid);
 			break;
 		}
 		if (now_ms() > deadline) {
