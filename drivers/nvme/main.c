@@ -31,6 +31,7 @@
 #include "vdf/log.h"
 #include "vdf/serve.h"
 #include "vdf/sandbox.h"
+#include "vdf/parse.h"
 
 struct cli {
 	const char *pci;
@@ -79,15 +80,6 @@ static void usage(FILE *f)
 		   "  -v, --verbose       debug logging\n");
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return (errno || end == s || *end) ? -EINVAL : 0;
-}
-
 static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static const struct option opts[] = {
@@ -122,7 +114,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	c->perf.queue_depth = 1;
 	c->perf.seconds = 5;
 	while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		if (optarg && o != 'p' && o != 'r' && o != 'S' && parse_u64(optarg, &v)) {
+		if (optarg && o != 'p' && o != 'r' && o != 'S' && vdf_parse_u64(optarg, &v)) {
 			fprintf(stderr, "vdf-nvme: bad number '%s'\n", optarg);
 			return -EINVAL;
 		}

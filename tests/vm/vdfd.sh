@@ -14,26 +14,7 @@ cd "$(dirname "$0")/../.."
 B=build/bin
 addr=${VDF_NVME_VFIO%% *}
 sock=/tmp/vdfd.sock
-fails=0
-pass() { echo "PASS: $*"; }
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-ctl() { timeout 20 $B/vdfctl --socket "$sock" "$@"; }
-# jq-like field access with the standard library only
-field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
-wait_for() { # wait_for SECONDS COMMAND...: poll until the command succeeds
-	local t=$(($1 * 10))
-	shift
-	while [ $t -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		t=$((t - 1))
-	done
-	return 1
-}
-state_is() { [ "$(ctl --json stats "$addr" | field "['drivers'][0]['state']")" = "$1" ]; }
+. tests/vm/lib/vdfd.sh
 
 # Known data on the device, written stand-alone before the manager starts.
 head -c 1048576 /dev/urandom >/tmp/data

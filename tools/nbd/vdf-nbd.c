@@ -20,6 +20,7 @@
 
 #include "vdf/log.h"
 #include "vdf/nbd.h"
+#include "vdf/parse.h"
 
 static struct vdf_nbd_server *g_srv;
 
@@ -36,41 +37,6 @@ static void usage(FILE *f)
 	    f, "usage: vdf-nbd [--unix PATH | --tcp HOST:PORT (default 127.0.0.1:10809)]\n"
 	       "               [--export NAME] [--read-only] [--max-conns N]\n"
 	       "               (--file PATH | --memory SIZE[K|M|G] | --vdf DEV [--socket PATH])\n");
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end || v == 0 || v > (~0ull >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -113,7 +79,7 @@ int main(int argc, char **argv)
 			file = optarg;
 			break;
 		case 'm':
-			if (parse_size(optarg, &mem_size)) {
+			if (vdf_parse_size(optarg, &mem_size)) {
 				fprintf(stderr, "vdf-nbd: bad size '%s'\n", optarg);
 				return 2;
 			}

@@ -29,6 +29,7 @@
 
 #include "ublk_srv.h"
 #include "vdf/log.h"
+#include "vdf/parse.h"
 
 static volatile sig_atomic_t g_signal;
 static int g_wake_fd = -1;
@@ -60,41 +61,6 @@ static void usage(FILE *f)
 	      "--vdf DEV [--socket PATH]: a device served by vdfd (e.g. 0000:00:04.0) through\n"
 	      "the client library; PATH is vdfd's control socket (default: vdfd's default).\n",
 	      f);
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	unsigned shift = 0;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end || v == 0 || v > (~0ull >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -209,7 +175,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
-			if (parse_size(optarg, &mem_size))
+			if (vdf_parse_size(optarg, &mem_size))
 				goto bad_arg;
 			break;
 		case 'f':
@@ -240,7 +206,7 @@ int main(int argc, char **argv)
 			o.depth = (unsigned)v;
 			break;
 		case 'x':
-			if (parse_size(optarg, &v64) || v64 < VDF_PAGE_SIZE ||
+			if (vdf_parse_size(optarg, &v64) || v64 < VDF_PAGE_SIZE ||
 			    v64 > UBLK_MAX_IO_BUF_BYTES)
 				goto bad_arg;
 			o.max_io = (uint32_t)v64;
