@@ -75,6 +75,8 @@ int vdf_ublk_check_desc(const struct ublksrv_io_desc *desc,
 	uint64_t max_sectors;
 
 	memset(io, 0, sizeof(*io));
+	if (!bs_sectors)
+		return -EINVAL; /* a geometry vdf_ublk_info_check refuses */
 	switch (op) {
 	case UBLK_IO_OP_READ:
 		io->op = VDF_UBLK_READ;
