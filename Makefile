@@ -16,6 +16,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 LIB_SRCS    := $(wildcard lib/*/*.c)
 NVME_CORE   := $(filter-out drivers/nvme/main.c,$(wildcard drivers/nvme/*.c))
+E1000_CORE  := $(filter-out drivers/e1000/main.c,$(wildcard drivers/e1000/*.c))
 # The device manager's logic (everything but its main) is a library the unit tests link.
 MANAGER_CORE := $(filter-out manager/vdfd.c,$(wildcard manager/*.c))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -27,8 +28,10 @@ obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 LIB_OBJS    := $(call obj,$(BUILD),$(LIB_SRCS))
 NVME_OBJS   := $(call obj,$(BUILD),$(NVME_CORE))
+E1000_OBJS  := $(call obj,$(BUILD),$(E1000_CORE))
 LIBVDF      := $(BUILD)/libvdf.a
 BINS        := $(BUILD)/bin/vdf-nvme
+BINS        += $(BUILD)/bin/vdf-e1000
 BINS        += $(if $(wildcard manager/vdfd.c),$(BUILD)/bin/vdfd)
 BINS        += $(if $(wildcard tools/vdfctl/vdfctl.c),$(BUILD)/bin/vdfctl)
 BINS        += $(BUILD)/bin/vdf-ringbench
@@ -40,7 +43,7 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # The same unit tests, built with ASan+UBSan into their own tree.
 SAN_BUILD     := $(BUILD)/san
-SAN_LIB_OBJS  := $(call obj,$(SAN_BUILD),$(LIB_SRCS) $(NVME_CORE) $(MANAGER_CORE))
+SAN_LIB_OBJS  := $(call obj,$(SAN_BUILD),$(LIB_SRCS) $(NVME_CORE) $(E1000_CORE) $(MANAGER_CORE))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(SAN_BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
@@ -71,6 +74,15 @@ $(LIBVDF): $(LIB_OBJS)
 $(BUILD)/libvdf-nvme.a: $(NVME_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libvdf-e1000.a: $(E1000_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/vdf-e1000: $(BUILD)/obj/drivers/e1000/main.o $(BUILD)/libvdf-e1000.a $(LIBVDF)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libvdf-manager.a: $(call obj,$(BUILD),$(MANAGER_CORE))
 	@echo "  AR      $@"
@@ -131,7 +143,7 @@ $(BUILD)/bin/vdf-nvme: $(BUILD)/obj/drivers/nvme/main.o $(BUILD)/libvdf-nvme.a \
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(BUILD),$(UNIT_HELPERS)) \
-		  $(BUILD)/libvdf-manager.a $(BUILD)/libvdf-nvme.a $(LIBVDF)
+		  $(BUILD)/libvdf-manager.a $(BUILD)/libvdf-nvme.a $(BUILD)/libvdf-e1000.a $(LIBVDF)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
