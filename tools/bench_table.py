@@ -1,50 +1,129 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Turn the JSON left by tests/bench/nvme_bench.sh into a Markdown table."""
+"""Turn the JSON left by tests/bench/nvme_bench.sh into Markdown tables.
+
+A result file that is missing (the measurement failed or was not run) or
+unreadable leaves its row out; it never stops the rest of the report.
+"""
 import json
 import os
 import sys
 
 
-def load(path):
-    with open(path) as f:
-        return json.load(f)
+def load(rundir, name):
+    """The parsed JSON of rundir/name, or None."""
+    try:
+        with open(os.path.join(rundir, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
-def kernel_row(d):
-    job = d["jobs"][0]["read"]
-    return {
-        "iops": job["iops"],
-        "mean": job["lat_ns"]["mean"] / 1000.0,
-        "p99": job["clat_ns"]["percentile"]["99.000000"] / 1000.0,
-    }
+def fio_row(d):
+    """fio's --output-format=json: the first job's reads."""
+    try:
+        job = d["jobs"][0]["read"]
+        return {
+            "iops": job["iops"],
+            "mean": job["lat_ns"]["mean"] / 1000.0,
+            "p99": job["clat_ns"]["percentile"]["99.000000"] / 1000.0,
+        }
+    except (KeyError, IndexError, TypeError):
+        return None
 
 
-def main():
-    rundir = sys.argv[1]
+def vdf_row(d):
+    """vdf-nvme --json perf and vdf-blk --json bench share these keys."""
+    try:
+        return {"iops": d["iops"], "mean": d["lat_mean_us"], "p99": d["lat_p99_us"]}
+    except (KeyError, TypeError):
+        return None
+
+
+# (driver column, result file with %d for the queue depth, parser), in table order.
+ROWS = [
+    ("VDF nvme (interrupt)", "bench-vdf-interrupt-qd%d.json", vdf_row),
+    ("VDF nvme (polled)", "bench-vdf-polled-qd%d.json", vdf_row),
+    ("VDF client lib (eventfd)", "bench-client-eventfd-qd%d.json", vdf_row),
+    ("VDF client lib (polled)", "bench-client-polled-qd%d.json", vdf_row),
+    ("VDF via /dev/ublkb0 (fio io_uring)", "bench-ublk-qd%d.json", fio_row),
+    ("VDF via /dev/nbd0 (fio io_uring)", "bench-nbd-qd%d.json", fio_row),
+]
+
+
+def row(rundir, name, parse):
+    d = load(rundir, name)
+    return parse(d) if d is not None else None
+
+
+def nvme_table(rundir):
     lines = [
         "| workload | driver | IOPS | mean latency (us) | p99 latency (us) | VDF/kernel IOPS |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for qd in (1, 32):
-        k = kernel_row(load(os.path.join(rundir, "bench-kernel-qd%d.json" % qd)))
-        lines.append("| 4K randread QD%d | Linux nvme (fio io_uring) | %.0f | %.1f | %.1f | 1.00 |"
-                     % (qd, k["iops"], k["mean"], k["p99"]))
-        for mode in ("interrupt", "polled"):
-            v = load(os.path.join(rundir, "bench-vdf-%s-qd%d.json" % (mode, qd)))
-            lines.append("| 4K randread QD%d | VDF nvme (%s) | %.0f | %.1f | %.1f | %.2f |"
-                         % (qd, mode, v["iops"], v["lat_mean_us"], v["lat_p99_us"],
-                            v["iops"] / k["iops"] if k["iops"] else 0))
-    lines += ["", "| transport | mode | round trips | mean (us) | p50 (us) | p99 (us) |",
-              "|---|---|---:|---:|---:|---:|"]
+        k = row(rundir, "bench-kernel-qd%d.json" % qd, fio_row)
+        if k:
+            lines.append("| 4K randread QD%d | Linux nvme (fio io_uring) | %.0f | %.1f | %.1f | 1.00 |"
+                         % (qd, k["iops"], k["mean"], k["p99"]))
+        for label, pattern, parse in ROWS:
+            v = row(rundir, pattern % qd, parse)
+            if not v:
+                continue
+            ratio = "%.2f" % (v["iops"] / k["iops"]) if k and k["iops"] else "-"
+            lines.append("| 4K randread QD%d | %s | %.0f | %.1f | %.1f | %s |"
+                         % (qd, label, v["iops"], v["mean"], v["p99"], ratio))
+    return lines
+
+
+def ring_table(rundir):
+    lines = ["| transport | mode | round trips | mean (us) | p50 (us) | p99 (us) |",
+             "|---|---|---:|---:|---:|---:|"]
+    found = False
     for mode in ("polled", "eventfd"):
-        path = os.path.join(rundir, "bench-ring-%s.json" % mode)
-        if not os.path.exists(path):
+        r = load(rundir, "bench-ring-%s.json" % mode)
+        try:
+            lines.append("| VDF ring pair, 2 processes | %s | %d | %.2f | %.2f | %.2f |"
+                         % (mode, r["round_trips"], r["mean_us"], r["p50_us"], r["p99_us"]))
+            found = True
+        except (KeyError, TypeError):
             continue
-        r = load(path)
-        lines.append("| VDF ring pair, 2 processes | %s | %d | %.2f | %.2f | %.2f |"
-                     % (mode, r["round_trips"], r["mean_us"], r["p50_us"], r["p99_us"]))
-    print("\n".join(lines))
+    return lines if found else []
+
+
+def round_trip_lines(rundir):
+    """QD1 mean latency through the block service against the stand-alone
+    driver (the driver under vdfd takes device interrupts whatever the client
+    does, so the base is interrupt mode) and against the bare ring."""
+    base = row(rundir, "bench-vdf-interrupt-qd1.json", vdf_row)
+    lines = []
+    for mode in ("eventfd", "polled"):
+        c = row(rundir, "bench-client-%s-qd1.json" % mode, vdf_row)
+        if not c:
+            continue
+        s = "- client → driver → device, %s client, QD1: mean %.1f us" % (mode, c["mean"])
+        if base:
+            s += "; stand-alone driver (interrupt) %.1f us, so the service adds %+.1f us" % (
+                base["mean"], c["mean"] - base["mean"])
+        r = load(rundir, "bench-ring-%s.json" % mode)
+        if r and "mean_us" in r:
+            s += "; bare ring round trip (%s, 2 processes) %.2f us" % (mode, r["mean_us"])
+        lines.append(s + ".")
+    if lines:
+        lines.insert(0, "Block service round trip (same boot):")
+    return lines
+
+
+def main():
+    rundir = sys.argv[1]
+    out = nvme_table(rundir)
+    ring = ring_table(rundir)
+    if ring:
+        out += [""] + ring
+    rt = round_trip_lines(rundir)
+    if rt:
+        out += [""] + rt
+    print("\n".join(out))
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@
  *   vdf-blk [options] DEV write LBA COUNT       blocks from stdin
  *   vdf-blk [options] DEV checksum LBA COUNT    FNV-1a of the blocks (like vdfctl check)
  *   vdf-blk [options] DEV stamp SECONDS BLOCKS  crash-transparency workload
- *   vdf-blk [options] DEV bench SECONDS         4 KiB random reads, IOPS
+ *   vdf-blk [options] DEV bench SECONDS         4 KiB random reads, IOPS, latency
  *
- * options: --socket PATH, --ro, --polled, --qd N, --data-size BYTES
+ * options: --socket PATH, --ro, --polled, --qd N, --data-size BYTES;
+ * bench: --span MIB (reads within the first MIB MiB; default the whole
+ * device), --json (one JSON object with the keys of vdf-nvme --json perf).
  *
  * stamp: for SECONDS, keep --qd writes in flight to random blocks among the
  * first BLOCKS, each block stamped with its LBA, a sequence number and a
@@ -40,12 +42,15 @@ struct opts {
 	const char *cmd;
 	char **args;
 	int nargs;
+	uint64_t span_mib; /* bench: 0 = whole device */
+	bool json;	   /* bench: JSON output */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vdf-blk [--socket PATH] [--ro] [--polled] [--qd N] [--data-size BYTES]\n"
+		"               [--span MIB] [--json]\n"
 		"               DEV (info | read LBA COUNT | write LBA COUNT |\n"
 		"                    checksum LBA COUNT | stamp SECONDS BLOCKS | bench SECONDS)\n");
 }
@@ -331,53 +336,92 @@ static int cmd_stamp(struct vdf_client *c, const struct opts *o)
 
 /* ---- bench -------------------------------------------------------------- */
 
+/* Latency samples kept for the percentiles (16 MiB); the mean counts all. */
+#define BENCH_MAX_SAMPLES (2u << 20)
+
 struct bench {
 	struct vdf_client *c;
 	uint64_t blocks, done, rng;
 	uint32_t nblk;
 	int err;
+	uint64_t *lat; /* ns, submit to completion callback */
+	size_t nlat, cap;
+	double lat_sum;
 };
 
 struct bench_io {
 	struct bench *b;
 	void *buf;
+	uint64_t start_ns;
 	bool busy;
 };
 
 static void bench_done(void *arg, int status)
 {
 	struct bench_io *io = arg;
+	struct bench *b = io->b;
+	uint64_t lat = vdf_now_ns() - io->start_ns;
 
 	io->busy = false;
-	io->b->done++;
-	if (status && !io->b->err)
-		io->b->err = status;
+	b->done++;
+	if (status && !b->err)
+		b->err = status;
+	b->lat_sum += (double)lat;
+	if (b->nlat == b->cap && b->cap < BENCH_MAX_SAMPLES) {
+		size_t ncap = b->cap ? VDF_MIN(b->cap * 2, (size_t)BENCH_MAX_SAMPLES) : 65536;
+		uint64_t *n = realloc(b->lat, ncap * sizeof(*n));
+
+		if (n) {
+			b->lat = n;
+			b->cap = ncap;
+		}
+	}
+	if (b->nlat < b->cap)
+		b->lat[b->nlat++] = lat;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int cmd_bench(struct vdf_client *c, const struct opts *o)
 {
 	struct vdf_block_info in;
-	struct bench b = {.c = c, .rng = 88172645463325252ull};
+	struct bench *b;
+	struct vdf_client_stats cs;
 	uint32_t qd = o->c.queue_depth ? o->c.queue_depth : 1;
 	struct bench_io *ios;
-	uint64_t secs, start, end, now = 0;
+	uint64_t secs, span, start, end, now = 0;
+	double mean = 0, p50 = 0, p99 = 0, elapsed;
 	uint8_t *bufs;
 	int rc;
 
 	if (need_args(o, 1) || parse_u64(o->args[0], &secs) || !secs)
 		return -EINVAL;
 	vdf_client_info(c, &in);
-	b.nblk = 4096 / in.block_size ? 4096 / in.block_size : 1;
-	b.blocks = in.num_blocks / b.nblk;
-	ios = calloc(qd, sizeof(*ios));
-	if (!ios)
+	b = calloc(1, sizeof(*b));
+	if (!b)
 		return -ENOMEM;
-	rc = vdf_client_buf_alloc(c, (size_t)qd * b.nblk * in.block_size, (void **)&bufs);
-	if (rc)
+	*b = (struct bench){.c = c, .rng = 88172645463325252ull};
+	b->nblk = 4096 / in.block_size ? 4096 / in.block_size : 1;
+	span = o->span_mib ? VDF_MIN((o->span_mib << 20) / in.block_size, in.num_blocks)
+			   : in.num_blocks;
+	b->blocks = span / b->nblk;
+	ios = calloc(qd, sizeof(*ios));
+	rc = !b->blocks ? -EINVAL : !ios ? -ENOMEM : 0;
+	if (!rc)
+		rc = vdf_client_buf_alloc(c, (size_t)qd * b->nblk * in.block_size, (void **)&bufs);
+	if (rc) {
+		free(ios);
+		free(b);
 		return rc;
+	}
 	for (uint32_t i = 0; i < qd; i++)
 		ios[i] =
-		    (struct bench_io){.b = &b, .buf = bufs + (size_t)i * b.nblk * in.block_size};
+		    (struct bench_io){.b = b, .buf = bufs + (size_t)i * b->nblk * in.block_size};
 	start = now = vdf_now_ns();
 	end = start + secs * 1000000000ull;
 	do {
@@ -388,34 +432,65 @@ static int cmd_bench(struct vdf_client *c, const struct opts *o)
 		for (uint32_t i = 0; i < qd && n < 64; i++) {
 			if (ios[i].busy)
 				continue;
-			reqs[n] = (struct vdf_client_req){.op = VDF_BLOCK_READ,
-							  .lba = (rnd(&b.rng) % b.blocks) * b.nblk,
-							  .nblocks = b.nblk,
-							  .buf = ios[i].buf,
-							  .cb = bench_done,
-							  .cb_arg = &ios[i]};
+			reqs[n] =
+			    (struct vdf_client_req){.op = VDF_BLOCK_READ,
+						    .lba = (rnd(&b->rng) % b->blocks) * b->nblk,
+						    .nblocks = b->nblk,
+						    .buf = ios[i].buf,
+						    .cb = bench_done,
+						    .cb_arg = &ios[i]};
 			who[n++] = &ios[i];
 		}
+		now = vdf_now_ns();
 		rc = vdf_client_submit_batch(c, reqs, n); /* one doorbell for the batch */
-		for (int i = 0; i < rc; i++)
+		for (int i = 0; i < rc; i++) {
 			who[i]->busy = true;
+			who[i]->start_ns = now;
+		}
 		if (rc < 0 && rc != -EAGAIN)
 			break;
 		rc = vdf_client_wait(c, 1000);
 		if (rc < 0)
 			break;
 		now = vdf_now_ns();
-	} while (now < end && !b.err);
-	while (vdf_client_wait(c, 1000) > 0)
+	} while (now < end && !b->err);
+	/* The requests still out at the end count, and their time. */
+	end = vdf_now_ns() + 30 * 1000000000ull;
+	while ((vdf_client_stats(c, &cs), cs.in_flight) && vdf_now_ns() < end &&
+	       vdf_client_wait(c, 1000) >= 0)
 		;
+	vdf_client_stats(c, &cs);
+	now = vdf_now_ns();
+	if (cs.in_flight) {
+		/* Their callbacks still point at b and ios: keep them. */
+		fprintf(stderr, "vdf-blk: bench: %u requests never completed\n", cs.in_flight);
+		return -ETIMEDOUT;
+	}
 	if (rc >= 0)
-		rc = b.err;
-	if (!rc)
-		printf("bench: qd %u %s %.0f IOPS (%" PRIu64 " reads of 4 KiB in %.2f s)\n", qd,
-		       o->c.polled ? "polled" : "eventfd",
-		       (double)b.done * 1e9 / (double)(now - start), b.done,
-		       (double)(now - start) / 1e9);
+		rc = b->err;
+	elapsed = (double)(now - start) / 1e9;
+	if (b->done)
+		mean = b->lat_sum / (double)b->done / 1e3;
+	if (b->nlat) {
+		qsort(b->lat, b->nlat, sizeof(*b->lat), cmp_u64);
+		p50 = (double)b->lat[b->nlat / 2] / 1e3;
+		p99 = (double)b->lat[(b->nlat * 99) / 100] / 1e3;
+	}
+	if (!rc && o->json)
+		printf("{\"pattern\":\"randread\",\"bs\":4096,\"qd\":%u,\"mode\":\"%s\",\"ios\":"
+		       "%" PRIu64
+		       ",\"seconds\":%.3f,\"iops\":%.1f,\"lat_mean_us\":%.1f,\"lat_p50_us\":%.1f,"
+		       "\"lat_p99_us\":%.1f,\"span_blocks\":%" PRIu64 ",\"errors\":0}\n",
+		       qd, o->c.polled ? "polled" : "eventfd", b->done, elapsed,
+		       (double)b->done / elapsed, mean, p50, p99, b->blocks * b->nblk);
+	else if (!rc)
+		printf("bench: qd %u %s %.0f IOPS (%" PRIu64 " reads of 4 KiB in %.2f s), "
+		       "latency mean %.1f us, p50 %.1f us, p99 %.1f us\n",
+		       qd, o->c.polled ? "polled" : "eventfd", (double)b->done / elapsed, b->done,
+		       elapsed, mean, p50, p99);
 	vdf_client_buf_free(c, bufs);
+	free(b->lat);
+	free(b);
 	free(ios);
 	return rc;
 }
@@ -427,6 +502,8 @@ int main(int argc, char **argv)
 						 {"polled", no_argument, NULL, 'p'},
 						 {"qd", required_argument, NULL, 'q'},
 						 {"data-size", required_argument, NULL, 'd'},
+						 {"span", required_argument, NULL, 'S'},
+						 {"json", no_argument, NULL, 'j'},
 						 {"help", no_argument, NULL, 'h'},
 						 {NULL, 0, NULL, 0}};
 	struct opts o = {0};
@@ -458,6 +535,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.c.data_size = v;
+			break;
+		case 'S':
+			if (parse_u64(optarg, &v) || !v || v > (1ull << 40)) {
+				fprintf(stderr, "vdf-blk: bad --span\n");
+				return 2;
+			}
+			o.span_mib = v;
+			break;
+		case 'j':
+			o.json = true;
 			break;
 		case 'h':
 			usage(stdout);
