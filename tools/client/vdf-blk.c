@@ -35,6 +35,7 @@
 #include "vdf/client.h"
 #include "vdf/grant.h"
 #include "vdf/log.h"
+#include "vdf/parse.h"
 
 struct opts {
 	struct vdf_client_opts c;
@@ -53,15 +54,6 @@ static void usage(FILE *f)
 		"               [--span MIB] [--json]\n"
 		"               DEV (info | read LBA COUNT | write LBA COUNT |\n"
 		"                    checksum LBA COUNT | stamp SECONDS BLOCKS | bench SECONDS)\n");
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || end == s || *end || s[0] == '-' ? -EINVAL : 0;
 }
 
 static int need_args(const struct opts *o, int n)
@@ -95,7 +87,7 @@ static int cmd_rw(struct vdf_client *c, const struct opts *o, int mode)
 	void *buf;
 	int rc;
 
-	if (need_args(o, 2) || parse_u64(o->args[0], &lba) || parse_u64(o->args[1], &count))
+	if (need_args(o, 2) || vdf_parse_u64(o->args[0], &lba) || vdf_parse_u64(o->args[1], &count))
 		return -EINVAL;
 	vdf_client_info(c, &in);
 	chunk = in.max_transfer / in.block_size;
@@ -262,8 +254,8 @@ static int cmd_stamp(struct vdf_client *c, const struct opts *o)
 	uint32_t qd = o->c.queue_depth ? o->c.queue_depth : 8;
 	int rc = 0;
 
-	if (need_args(o, 2) || parse_u64(o->args[0], &secs) || parse_u64(o->args[1], &st.blocks) ||
-	    !st.blocks)
+	if (need_args(o, 2) || vdf_parse_u64(o->args[0], &secs) ||
+	    vdf_parse_u64(o->args[1], &st.blocks) || !st.blocks)
 		return -EINVAL;
 	vdf_client_info(c, &in);
 	st.bs = in.block_size;
@@ -399,7 +391,7 @@ static int cmd_bench(struct vdf_client *c, const struct opts *o)
 	uint8_t *bufs;
 	int rc;
 
-	if (need_args(o, 1) || parse_u64(o->args[0], &secs) || !secs)
+	if (need_args(o, 1) || vdf_parse_u64(o->args[0], &secs) || !secs)
 		return -EINVAL;
 	vdf_client_info(c, &in);
 	b = calloc(1, sizeof(*b));
@@ -523,21 +515,21 @@ int main(int argc, char **argv)
 			o.c.polled = true;
 			break;
 		case 'q':
-			if (parse_u64(optarg, &v) || !v || v > VDF_CLIENT_MAX_QUEUE_DEPTH) {
+			if (vdf_parse_u64(optarg, &v) || !v || v > VDF_CLIENT_MAX_QUEUE_DEPTH) {
 				fprintf(stderr, "vdf-blk: bad --qd\n");
 				return 2;
 			}
 			o.c.queue_depth = (uint32_t)v;
 			break;
 		case 'd':
-			if (parse_u64(optarg, &v) || v > VDF_CLIENT_MAX_DATA_SIZE) {
+			if (vdf_parse_u64(optarg, &v) || v > VDF_CLIENT_MAX_DATA_SIZE) {
 				fprintf(stderr, "vdf-blk: bad --data-size\n");
 				return 2;
 			}
 			o.c.data_size = v;
 			break;
 		case 'S':
-			if (parse_u64(optarg, &v) || !v || v > (1ull << 40)) {
+			if (vdf_parse_u64(optarg, &v) || !v || v > (1ull << 40)) {
 				fprintf(stderr, "vdf-blk: bad --span\n");
 				return 2;
 			}
