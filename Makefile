@@ -38,6 +38,7 @@ BINS        += $(BUILD)/bin/vdf-ringbench
 BINS        += $(BUILD)/bin/vdf-nbd
 BINS        += $(BUILD)/bin/vdf-ublk
 BINS        += $(BUILD)/bin/vdf-blk
+BINS        += $(BUILD)/bin/vdf-tap
 BINS        += $(patsubst tests/drivers/%.c,$(BUILD)/bin/%,$(wildcard tests/drivers/*.c))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -108,6 +109,11 @@ $(BUILD)/bin/vdf-ublk: $(call obj,$(BUILD),$(wildcard tools/ublk/*.c)) $(LIBVDF)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -luring
+
+$(BUILD)/bin/vdf-tap: $(BUILD)/obj/tools/tap/vdf-tap.o $(LIBVDF)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/vdf-blk: $(BUILD)/obj/tools/client/vdf-blk.o $(LIBVDF)
 	@mkdir -p $(dir $@)

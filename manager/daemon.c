@@ -602,10 +602,12 @@ static int h_open(void *ctx, const struct vdf_ctl_request *req, const struct vdf
 		return open_refuse(p, req, -ENODEV, err);
 	}
 	m = a->in->m;
-	if (m->device_class != VDF_MANIFEST_CLASS_BLOCK) {
-		snprintf(err, errlen,
-			 "%s: its driver %s is of class %s; only block drivers take clients",
-			 a->in->pci.addr, m->name, vdf_manifest_class_name(m->device_class));
+	if (m->device_class != VDF_MANIFEST_CLASS_BLOCK &&
+	    m->device_class != VDF_MANIFEST_CLASS_NET) {
+		snprintf(
+		    err, errlen,
+		    "%s: its driver %s is of class %s; only block and net drivers take clients",
+		    a->in->pci.addr, m->name, vdf_manifest_class_name(m->device_class));
 		return open_refuse(p, req, -EOPNOTSUPP, err);
 	}
 	o = calloc(1, sizeof(*o));

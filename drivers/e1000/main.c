@@ -8,7 +8,8 @@
  *   vdf-e1000 --pci 0000:00:18.0 info
  *   vdf-e1000 --pci 0000:00:18.0 txtest 1000 1514      (JSON counts on stdout)
  *   vdf-e1000 --pci 0000:00:18.0 rxtest 1000 10
- *   vdf-e1000 --grant-fd 3 serve                        (under the manager)
+ *   vdf-e1000 --grant-fd 3 serve                        (under the manager; packet
+ *                                                        clients: vdf/netserver.h)
  *
  * Test frames: EtherType 0x88b5 (IEEE 802 local experimental), payload "VDFT",
  * a 32-bit big-endian sequence number, then bytes (seq + i) & 0xff.
@@ -27,6 +28,7 @@
 #include "vdf/irq.h"
 #include "vdf/log.h"
 #include "vdf/net.h"
+#include "vdf/netserver.h"
 #include "vdf/parse.h"
 #include "vdf/sandbox.h"
 #include "vdf/serve.h"
@@ -390,37 +392,79 @@ static int run_rxtest(struct vdf_driver_ctx *ctx, struct cli *cli)
 	return rc;
 }
 
+/* Under the manager: the device and the packet client server (TAP bridge). */
+struct serve_ctx {
+	struct e1000_dev *e;
+	struct vdf_net_pool *own_rx_pool; /* the driver's, while a client's is attached */
+	struct vdf_net_server *srv;
+};
+
 static void serve_stats(void *arg, struct vdf_heartbeat *hb)
 {
-	struct e1000_dev *e = arg;
+	struct serve_ctx *sc = arg;
 	struct vdf_net_stats st;
 
-	if (vdf_net_get_stats(&e->ndev, &st))
+	if (vdf_net_get_stats(&sc->e->ndev, &st))
 		hb->errors++;
 	hb->ios += st.rx_packets + st.tx_packets;
 	hb->bytes += st.rx_bytes + st.tx_bytes;
 	hb->errors += st.rx_errors + st.rx_length_errors + st.tx_errors + st.tx_resets;
+	vdf_net_server_stats(sc->srv, hb);
 }
 
-/* Under the manager: keep the device up and receiving (frames are dropped
- * until a client can attach), heartbeats with the counters. */
-static void serve_rx_drain(struct vdf_net_dev *ndev, void *arg)
+static int serve_client(void *arg, int fd, const struct vdf_client_grant *cg)
 {
-	struct vdf_net_buf *bufs[VDF_NET_BATCH_MAX];
-	int n;
+	struct serve_ctx *sc = arg;
 
-	(void)arg;
-	while ((n = vdf_net_rx_batch(ndev, bufs, VDF_NET_BATCH_MAX)) > 0)
-		vdf_net_recycle(ndev, bufs, (unsigned)n);
+	if (!sc->srv) {
+		close(fd);
+		return -ENODEV;
+	}
+	return vdf_net_server_add_client(sc->srv, fd, cg);
+}
+
+/*
+ * The server's attach_rx_pool hook: point the RX ring at the client's frames
+ * (zero-copy RX) or back at the driver's own pool (pool NULL). Buffers the
+ * ring holds go back to their own pool on the way (e1000_rx_stop).
+ */
+static int serve_attach_rx_pool(void *arg, struct vdf_net_pool *pool)
+{
+	struct serve_ctx *sc = arg;
+	struct e1000_dev *e = sc->e;
+	int rc;
+
+	if (e->gone)
+		return -ENODEV;
+	if (pool && !sc->own_rx_pool)
+		sc->own_rx_pool = e->rx_pool;
+	e1000_rx_stop(e);
+	e->rx_pool = pool ? pool : sc->own_rx_pool;
+	if (!pool)
+		sc->own_rx_pool = NULL;
+	rc = e1000_rx_start(e);
+	/* A client pool starts empty: its frames arrive through the fill ring. */
+	return rc == -ENOMEM && pool ? 0 : rc;
 }
 
 static int run_serve(struct vdf_driver_ctx *ctx, int sock, const struct vdf_grant *g)
 {
-	struct e1000_dev *e = e1000_driver_dev(ctx);
-	struct vdf_serve_hooks hooks = {.stats = serve_stats, .arg = e};
+	struct serve_ctx sc = {.e = e1000_driver_dev(ctx)};
+	struct vdf_serve_hooks hooks = {.stats = serve_stats, .client = serve_client, .arg = &sc};
+	struct vdf_net_server_opts o = {
+	    .generation = g->generation,
+	    .attach_rx_pool = serve_attach_rx_pool,
+	    .arg = &sc,
+	};
+	int rc;
 
-	vdf_net_set_rx_cb(&e->ndev, serve_rx_drain, NULL);
-	return vdf_driver_serve(ctx, sock, g, &hooks);
+	rc = vdf_net_server_create(&sc.e->ndev, ctx->dev, ctx->loop, &o, &sc.srv);
+	if (rc) /* heartbeats still work; clients are refused */
+		vdf_log(LOG_ERR, "e1000", sc.e->name, "packet client server: %s", strerror(-rc));
+	rc = vdf_driver_serve(ctx, sock, g, &hooks);
+	/* Before the device goes: the client's frames leave the rings first. */
+	vdf_net_server_destroy(sc.srv);
+	return rc;
 }
 
 int main(int argc, char **argv)

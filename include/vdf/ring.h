@@ -217,6 +217,15 @@ int vdf_ring_peek(struct vdf_ring *r, uint32_t n, uint32_t *first) VDF_MUST_CHEC
 void vdf_ring_release(struct vdf_ring *r, uint32_t n);
 
 /*
+ * Forget the slots peeked and not released: the next vdf_ring_peek returns
+ * them again (a consumer that could act on only part of what it peeked).
+ */
+static inline void vdf_ring_unpeek(struct vdf_ring *r)
+{
+	r->peeked = 0;
+}
+
+/*
  * Copy one slot out of the ring into dst (slot_size bytes) and release it.
  * Returns 0, -EAGAIN when empty, or -EIO.
  */

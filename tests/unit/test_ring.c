@@ -233,6 +233,11 @@ static void test_batches(void **state)
 	vdf_ring_release(&e->cons, 4);
 	assert_int_equal(vdf_ring_free(&e->prod), 4);
 	assert_int_equal(vdf_ring_used(&e->cons), 4);
+	/* Unpeek: the 4 peeked, unreleased slots come back with the next peek. */
+	vdf_ring_unpeek(&e->cons);
+	assert_int_equal(vdf_ring_peek(&e->cons, 100, &first2), 4);
+	assert_int_equal(first2, 4);
+	assert_int_equal(seq_of(vdf_ring_slot(&e->cons, first2)), 104);
 	vdf_ring_release(&e->cons, 4);
 	assert_int_equal(vdf_ring_free(&e->prod), CAP);
 	assert_int_equal(vdf_ring_used(&e->cons), 0);
