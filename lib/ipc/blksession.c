@@ -18,14 +18,6 @@
 #include "vdf/fdmsg.h"
 #include "vdf/ring.h"
 
-struct wire_hdr {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t type;
-	uint32_t length; /* whole message, header included */
-	uint32_t reserved;
-};
-
 struct wire_hello {
 	uint32_t flags;
 	uint32_t sq_capacity;
@@ -53,14 +45,13 @@ struct wire_welcome {
 	char serial[WIRE_SERIAL_LEN];
 };
 
-static_assert(sizeof(struct wire_hdr) == 16, "header is 16 bytes");
 static_assert(sizeof(struct wire_hello) == 56, "hello body is 56 bytes");
 static_assert(offsetof(struct wire_hello, cq_capacity) == 32, "cq capacity at byte 32");
 static_assert(offsetof(struct wire_hello, data_off) == 40, "data offset at byte 40");
 static_assert(sizeof(struct wire_welcome) == 104, "welcome body is 104 bytes");
 static_assert(offsetof(struct wire_welcome, model) == 32, "model at byte 32");
 static_assert(offsetof(struct wire_welcome, serial) == 80, "serial at byte 80");
-static_assert(sizeof(struct wire_hdr) + sizeof(struct wire_welcome) <= VDF_BLKS_MSG_MAX,
+static_assert(VDF_FDMSG_HDR_SIZE + sizeof(struct wire_welcome) <= VDF_BLKS_MSG_MAX,
 	      "a welcome fits VDF_BLKS_MSG_MAX");
 static_assert(VDF_BLKS_MODEL_LEN <= WIRE_MODEL_LEN && VDF_BLKS_SERIAL_LEN <= WIRE_SERIAL_LEN,
 	      "strings fit their wire fields");
@@ -245,38 +236,14 @@ static size_t body_size(uint16_t type)
 
 static int encode_hdr(uint16_t type, void *buf, size_t len)
 {
-	size_t total = sizeof(struct wire_hdr) + body_size(type);
-	struct wire_hdr hdr = {
-	    .magic = htole32(VDF_BLKS_MAGIC),
-	    .version = htole16(VDF_BLKS_VERSION),
-	    .type = htole16(type),
-	    .length = htole32((uint32_t)total),
-	};
-
-	if (len < total)
-		return -ENOSPC;
-	memset(buf, 0, total);
-	memcpy(buf, &hdr, sizeof(hdr));
-	return (int)total;
+	return vdf_fdmsg_hdr_encode(VDF_BLKS_MAGIC, VDF_BLKS_VERSION, type, body_size(type), buf,
+				    len);
 }
 
-/* Check the header for type; returns 0 and leaves the body at buf + 16. */
 static int decode_hdr(const void *buf, size_t len, uint16_t want)
 {
-	struct wire_hdr hdr;
-
-	if (len < sizeof(hdr))
-		return -EMSGSIZE;
-	memcpy(&hdr, buf, sizeof(hdr));
-	if (le32toh(hdr.magic) != VDF_BLKS_MAGIC || hdr.reserved)
-		return -EBADMSG;
-	if (le16toh(hdr.version) != VDF_BLKS_VERSION)
-		return -EPROTONOSUPPORT;
-	if (le16toh(hdr.type) != want)
-		return -EBADMSG;
-	if (le32toh(hdr.length) != len || len != sizeof(hdr) + body_size(want))
-		return -EMSGSIZE;
-	return 0;
+	return vdf_fdmsg_hdr_decode(buf, len, VDF_BLKS_MAGIC, VDF_BLKS_VERSION, want,
+				    body_size(want));
 }
 
 int vdf_blks_encode_hello(const struct vdf_blks_hello *h, void *buf, size_t len)
@@ -297,7 +264,7 @@ int vdf_blks_encode_hello(const struct vdf_blks_hello *h, void *buf, size_t len)
 		return -EINVAL;
 	total = encode_hdr(VDF_BLKS_HELLO, buf, len);
 	if (total > 0)
-		memcpy((uint8_t *)buf + sizeof(struct wire_hdr), &w, sizeof(w));
+		memcpy((uint8_t *)buf + VDF_FDMSG_HDR_SIZE, &w, sizeof(w));
 	return total;
 }
 
@@ -309,7 +276,7 @@ int vdf_blks_decode_hello(const void *buf, size_t len, struct vdf_blks_hello *h)
 
 	if (rc)
 		return rc;
-	memcpy(&w, (const uint8_t *)buf + sizeof(struct wire_hdr), sizeof(w));
+	memcpy(&w, (const uint8_t *)buf + VDF_FDMSG_HDR_SIZE, sizeof(w));
 	if (w.reserved)
 		return -EBADMSG;
 	out = (struct vdf_blks_hello){
@@ -351,7 +318,7 @@ int vdf_blks_encode_welcome(const struct vdf_blks_welcome *w, void *buf, size_t 
 	}
 	total = encode_hdr(VDF_BLKS_WELCOME, buf, len);
 	if (total > 0)
-		memcpy((uint8_t *)buf + sizeof(struct wire_hdr), &ww, sizeof(ww));
+		memcpy((uint8_t *)buf + VDF_FDMSG_HDR_SIZE, &ww, sizeof(ww));
 	return total;
 }
 
@@ -363,7 +330,7 @@ int vdf_blks_decode_welcome(const void *buf, size_t len, struct vdf_blks_welcome
 
 	if (rc)
 		return rc;
-	memcpy(&ww, (const uint8_t *)buf + sizeof(struct wire_hdr), sizeof(ww));
+	memcpy(&ww, (const uint8_t *)buf + VDF_FDMSG_HDR_SIZE, sizeof(ww));
 	out.status = (int32_t)le32toh(ww.status);
 	if (out.status) {
 		static const struct wire_welcome zero;
@@ -410,22 +377,19 @@ int vdf_blks_recv_hello(int sock, struct vdf_blks_hello *h, int fds[VDF_BLKS_NFD
 {
 	uint8_t buf[VDF_BLKS_MSG_MAX + 1]; /* a spare byte: longer messages show as MSG_TRUNC */
 	struct vdf_blks_hello hello;
-	int got[VDF_FDMSG_MAX_FDS];
-	unsigned ngot;
+	int got[VDF_BLKS_NFDS];
 	int len, rc;
 
-	len = vdf_fdmsg_recv(sock, buf, sizeof(buf), got, &ngot, flags);
+	len = vdf_fdmsg_recv_n(sock, buf, sizeof(buf), got, VDF_BLKS_NFDS, flags, -1);
 	if (len < 0)
 		return len;
 	rc = vdf_blks_decode_hello(buf, (size_t)len, &hello);
-	if (!rc && ngot != VDF_BLKS_NFDS)
-		rc = -EBADMSG;
 	if (rc) {
-		vdf_fdmsg_close(got, ngot);
+		vdf_fdmsg_close(got, VDF_BLKS_NFDS);
 		return rc;
 	}
 	*h = hello;
-	memcpy(fds, got, sizeof(int) * VDF_BLKS_NFDS);
+	memcpy(fds, got, sizeof(got));
 	return 0;
 }
 
@@ -442,25 +406,10 @@ int vdf_blks_send_welcome(int sock, const struct vdf_blks_welcome *w)
 int vdf_blks_recv_welcome(int sock, struct vdf_blks_welcome *w, int timeout_ms)
 {
 	uint8_t buf[VDF_BLKS_MSG_MAX + 1];
-	struct pollfd pfd = {.fd = sock, .events = POLLIN};
-	int got[VDF_FDMSG_MAX_FDS];
-	unsigned ngot;
-	int len, rc;
+	int len = vdf_fdmsg_recv_n(sock, buf, sizeof(buf), NULL, 0, 0, timeout_ms);
 
-	do {
-		rc = poll(&pfd, 1, timeout_ms);
-	} while (rc < 0 && errno == EINTR);
-	if (rc < 0)
-		return -errno;
-	if (rc == 0)
-		return -ETIMEDOUT;
-	len = vdf_fdmsg_recv(sock, buf, sizeof(buf), got, &ngot, MSG_DONTWAIT);
 	if (len < 0)
 		return len;
-	if (ngot) {
-		vdf_fdmsg_close(got, ngot);
-		return -EBADMSG;
-	}
 	return vdf_blks_decode_welcome(buf, (size_t)len, w);
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Datagrams with file descriptors over SEQPACKET sockets; see vdf/fdmsg.h. */
+#include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -94,4 +96,83 @@ int vdf_fdmsg_recv(int sock, void *buf, size_t cap, int *fds, unsigned *nfds, in
 	if (n == 0 && *nfds == 0)
 		return -EPIPE; /* end of stream: VDF protocols never send empty messages */
 	return (int)n;
+}
+
+int vdf_fdmsg_recv_n(int sock, void *buf, size_t cap, int *fds, unsigned want, int flags,
+		     int timeout_ms)
+{
+	int got[VDF_FDMSG_MAX_FDS];
+	unsigned ngot;
+	int len;
+
+	if (timeout_ms >= 0) {
+		struct pollfd pfd = {.fd = sock, .events = POLLIN};
+		int rc;
+
+		do {
+			rc = poll(&pfd, 1, timeout_ms);
+		} while (rc < 0 && errno == EINTR);
+		if (rc < 0)
+			return -errno;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		flags |= MSG_DONTWAIT;
+	}
+	len = vdf_fdmsg_recv(sock, buf, cap, got, &ngot, flags);
+	if (len < 0)
+		return len;
+	if (ngot != want) {
+		vdf_fdmsg_close(got, ngot);
+		return -EBADMSG;
+	}
+	if (want)
+		memcpy(fds, got, sizeof(int) * want);
+	return len;
+}
+
+struct fdmsg_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t length; /* whole message, header included */
+	uint32_t reserved;
+};
+
+static_assert(sizeof(struct fdmsg_hdr) == VDF_FDMSG_HDR_SIZE, "header is 16 bytes");
+
+int vdf_fdmsg_hdr_encode(uint32_t magic, uint16_t version, uint16_t type, size_t body_len,
+			 void *buf, size_t len)
+{
+	size_t total = VDF_FDMSG_HDR_SIZE + body_len;
+	struct fdmsg_hdr hdr = {
+	    .magic = htole32(magic),
+	    .version = htole16(version),
+	    .type = htole16(type),
+	    .length = htole32((uint32_t)total),
+	};
+
+	if (len < total)
+		return -ENOSPC;
+	memset(buf, 0, total);
+	memcpy(buf, &hdr, sizeof(hdr));
+	return (int)total;
+}
+
+int vdf_fdmsg_hdr_decode(const void *buf, size_t len, uint32_t magic, uint16_t version,
+			 uint16_t want, size_t body_len)
+{
+	struct fdmsg_hdr hdr;
+
+	if (len < sizeof(hdr))
+		return -EMSGSIZE;
+	memcpy(&hdr, buf, sizeof(hdr));
+	if (le32toh(hdr.magic) != magic || hdr.reserved)
+		return -EBADMSG;
+	if (le16toh(hdr.version) != version)
+		return -EPROTONOSUPPORT;
+	if (le16toh(hdr.type) != want)
+		return -EBADMSG;
+	if (le32toh(hdr.length) != len || len != VDF_FDMSG_HDR_SIZE + body_len)
+		return -EMSGSIZE;
+	return 0;
 }

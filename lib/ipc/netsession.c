@@ -15,14 +15,6 @@
 #include "vdf/netsession.h"
 #include "vdf/ring.h"
 
-struct wire_hdr {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t type;
-	uint32_t length; /* whole message, header included */
-	uint32_t reserved;
-};
-
 struct wire_hello {
 	uint32_t flags;
 	uint32_t frame_size; /* VDF_NETS_FRAME_SIZE: room to grow */
@@ -47,14 +39,13 @@ struct wire_welcome {
 	uint8_t pad[2];
 };
 
-static_assert(sizeof(struct wire_hdr) == 16, "header is 16 bytes");
 static_assert(sizeof(struct wire_hello) == 88, "hello body is 88 bytes");
 static_assert(offsetof(struct wire_hello, ring_cap) == 48, "ring capacities at byte 48");
 static_assert(offsetof(struct wire_hello, frames_off) == 64, "frames offset at byte 64");
 static_assert(offsetof(struct wire_hello, mac) == 80, "mac at byte 80");
 static_assert(sizeof(struct wire_welcome) == 32, "welcome body is 32 bytes");
 static_assert(offsetof(struct wire_welcome, mac) == 24, "mac at byte 24");
-static_assert(sizeof(struct wire_hdr) + sizeof(struct wire_hello) <= VDF_NETS_MSG_MAX,
+static_assert(VDF_FDMSG_HDR_SIZE + sizeof(struct wire_hello) <= VDF_NETS_MSG_MAX,
 	      "a hello fits VDF_NETS_MSG_MAX");
 
 /* ---- geometry ----------------------------------------------------------- */
@@ -243,37 +234,14 @@ static size_t body_size(uint16_t type)
 
 static int encode_hdr(uint16_t type, void *buf, size_t len)
 {
-	size_t total = sizeof(struct wire_hdr) + body_size(type);
-	struct wire_hdr hdr = {
-	    .magic = htole32(VDF_NETS_MAGIC),
-	    .version = htole16(VDF_NETS_VERSION),
-	    .type = htole16(type),
-	    .length = htole32((uint32_t)total),
-	};
-
-	if (len < total)
-		return -ENOSPC;
-	memset(buf, 0, total);
-	memcpy(buf, &hdr, sizeof(hdr));
-	return (int)total;
+	return vdf_fdmsg_hdr_encode(VDF_NETS_MAGIC, VDF_NETS_VERSION, type, body_size(type), buf,
+				    len);
 }
 
 static int decode_hdr(const void *buf, size_t len, uint16_t want)
 {
-	struct wire_hdr hdr;
-
-	if (len < sizeof(hdr))
-		return -EMSGSIZE;
-	memcpy(&hdr, buf, sizeof(hdr));
-	if (le32toh(hdr.magic) != VDF_NETS_MAGIC || hdr.reserved)
-		return -EBADMSG;
-	if (le16toh(hdr.version) != VDF_NETS_VERSION)
-		return -EPROTONOSUPPORT;
-	if (le16toh(hdr.type) != want)
-		return -EBADMSG;
-	if (le32toh(hdr.length) != len || len != sizeof(hdr) + body_size(want))
-		return -EMSGSIZE;
-	return 0;
+	return vdf_fdmsg_hdr_decode(buf, len, VDF_NETS_MAGIC, VDF_NETS_VERSION, want,
+				    body_size(want));
 }
 
 int vdf_nets_encode_hello(const struct vdf_nets_hello *h, void *buf, size_t len)
@@ -297,7 +265,7 @@ int vdf_nets_encode_hello(const struct vdf_nets_hello *h, void *buf, size_t len)
 	memcpy(w.mac, h->mac, sizeof(w.mac));
 	total = encode_hdr(VDF_NETS_HELLO, buf, len);
 	if (total > 0)
-		memcpy((uint8_t *)buf + sizeof(struct wire_hdr), &w, sizeof(w));
+		memcpy((uint8_t *)buf + VDF_FDMSG_HDR_SIZE, &w, sizeof(w));
 	return total;
 }
 
@@ -309,7 +277,7 @@ int vdf_nets_decode_hello(const void *buf, size_t len, struct vdf_nets_hello *h)
 
 	if (rc)
 		return rc;
-	memcpy(&w, (const uint8_t *)buf + sizeof(struct wire_hdr), sizeof(w));
+	memcpy(&w, (const uint8_t *)buf + VDF_FDMSG_HDR_SIZE, sizeof(w));
 	if (w.pad[0] || w.pad[1] || le32toh(w.frame_size) != VDF_NETS_FRAME_SIZE)
 		return -EBADMSG;
 	out.flags = le32toh(w.flags);
@@ -345,7 +313,7 @@ int vdf_nets_encode_welcome(const struct vdf_nets_welcome *w, void *buf, size_t 
 	}
 	total = encode_hdr(VDF_NETS_WELCOME, buf, len);
 	if (total > 0)
-		memcpy((uint8_t *)buf + sizeof(struct wire_hdr), &ww, sizeof(ww));
+		memcpy((uint8_t *)buf + VDF_FDMSG_HDR_SIZE, &ww, sizeof(ww));
 	return total;
 }
 
@@ -357,7 +325,7 @@ int vdf_nets_decode_welcome(const void *buf, size_t len, struct vdf_nets_welcome
 
 	if (rc)
 		return rc;
-	memcpy(&ww, (const uint8_t *)buf + sizeof(struct wire_hdr), sizeof(ww));
+	memcpy(&ww, (const uint8_t *)buf + VDF_FDMSG_HDR_SIZE, sizeof(ww));
 	out.status = (int32_t)le32toh(ww.status);
 	if (out.status) {
 		static const struct wire_welcome zero;
@@ -400,22 +368,19 @@ int vdf_nets_recv_hello(int sock, struct vdf_nets_hello *h, int fds[VDF_NETS_NFD
 {
 	uint8_t buf[VDF_NETS_MSG_MAX + 1]; /* a spare byte: longer messages show as MSG_TRUNC */
 	struct vdf_nets_hello hello;
-	int got[VDF_FDMSG_MAX_FDS];
-	unsigned ngot;
+	int got[VDF_NETS_NFDS];
 	int len, rc;
 
-	len = vdf_fdmsg_recv(sock, buf, sizeof(buf), got, &ngot, flags);
+	len = vdf_fdmsg_recv_n(sock, buf, sizeof(buf), got, VDF_NETS_NFDS, flags, -1);
 	if (len < 0)
 		return len;
 	rc = vdf_nets_decode_hello(buf, (size_t)len, &hello);
-	if (!rc && ngot != VDF_NETS_NFDS)
-		rc = -EBADMSG;
 	if (rc) {
-		vdf_fdmsg_close(got, ngot);
+		vdf_fdmsg_close(got, VDF_NETS_NFDS);
 		return rc;
 	}
 	*h = hello;
-	memcpy(fds, got, sizeof(int) * VDF_NETS_NFDS);
+	memcpy(fds, got, sizeof(got));
 	return 0;
 }
 
@@ -432,24 +397,9 @@ int vdf_nets_send_welcome(int sock, const struct vdf_nets_welcome *w)
 int vdf_nets_recv_welcome(int sock, struct vdf_nets_welcome *w, int timeout_ms)
 {
 	uint8_t buf[VDF_NETS_MSG_MAX + 1];
-	struct pollfd pfd = {.fd = sock, .events = POLLIN};
-	int got[VDF_FDMSG_MAX_FDS];
-	unsigned ngot;
-	int len, rc;
+	int len = vdf_fdmsg_recv_n(sock, buf, sizeof(buf), NULL, 0, 0, timeout_ms);
 
-	do {
-		rc = poll(&pfd, 1, timeout_ms);
-	} while (rc < 0 && errno == EINTR);
-	if (rc < 0)
-		return -errno;
-	if (rc == 0)
-		return -ETIMEDOUT;
-	len = vdf_fdmsg_recv(sock, buf, sizeof(buf), got, &ngot, MSG_DONTWAIT);
 	if (len < 0)
 		return len;
-	if (ngot) {
-		vdf_fdmsg_close(got, ngot);
-		return -EBADMSG;
-	}
 	return vdf_nets_decode_welcome(buf, (size_t)len, w);
 }

@@ -516,7 +516,7 @@ static void test_bad_hello(void **state)
 	/* No fds at all, and something that is not a HELLO. */
 	client_prepare(f, &c, &cg, DEPTH, DATA_SIZE);
 	assert_int_equal(vdf_fdmsg_send(c.sock, "HELLO?", 6, NULL, 0), 0);
-	expect_refusal(f, &c, -EMSGSIZE);
+	expect_refusal(f, &c, -EBADMSG);
 
 	/* A submission ring whose header disagrees with the HELLO. */
 	client_prepare(f, &c, &cg, DEPTH, DATA_SIZE);
