@@ -28,57 +28,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ICMP echo with the standard library (no ping binary needed): pyping COUNT ADDR
-cat >/tmp/pyping.py <<'EOF'
-import os, socket, struct, sys, time
-def csum(b):
-    b += b'\0' * (len(b) & 1)
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-count, dst = int(sys.argv[1]), sys.argv[2]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-s.settimeout(5)
-ident, ok, rtts = os.getpid() & 0xffff, 0, []
-for seq in range(count):
-    body = b'vdf-tap ping %d' % seq
-    hdr = struct.pack('!BBHHH', 8, 0, 0, ident, seq)
-    pkt = struct.pack('!BBHHH', 8, 0, csum(hdr + body), ident, seq) + body
-    t0 = time.time(); s.sendto(pkt, (dst, 0))
-    try:
-        while True:
-            r, a = s.recvfrom(2048)
-            ihl = (r[0] & 15) * 4
-            t, _, _, rid, rseq = struct.unpack('!BBHHH', r[ihl:ihl + 8])
-            if a[0] == dst and t == 0 and rid == ident and rseq == seq and r[ihl + 8:] == body:
-                ok += 1; rtts.append((time.time() - t0) * 1000); break
-    except socket.timeout:
-        pass
-    time.sleep(0.2)
-print('%d/%d replies%s' % (ok, count, ', rtt avg %.2f ms' % (sum(rtts) / len(rtts)) if rtts else ''))
-sys.exit(0 if ok == count else 1)
-EOF
-pyping() { timeout 60 python3 /tmp/pyping.py "$@"; }
 
-# start_vdfd_e1000: vdfd running the e1000 driver from its manifest, with a
-# restart budget for kill loops and short backoffs; only the NIC already on
-# vfio-pci is taken (--no-bind), the kernel's NIC stays the kernel's.
-start_vdfd_e1000() {
-	mkdir -p /tmp/manifests
-	sed -e 's/"max_restarts": *[0-9]*/"max_restarts": 1000/' \
-		-e 's/"backoff_initial_ms": *[0-9]*/"backoff_initial_ms": 50/' \
-		-e 's/"backoff_max_ms": *[0-9]*/"backoff_max_ms": 500/' \
-		drivers/e1000/e1000.manifest >/tmp/manifests/e1000.manifest
-	$B/vdfd --manifests /tmp/manifests --bindir "$PWD/$B" --socket "$sock" --no-bind \
-		2>/tmp/vdfd.log &
-	vdfd=$!
-	wait_for 60 state_is running && pass "e1000 driver running under vdfd ($addr)" ||
-		fail "e1000 driver not running: $(tail -5 /tmp/vdfd.log)"
-}
 
 echo "== VDF NIC $addr, kernel NIC $kif"
 modprobe tun || fail "modprobe tun"
-start_vdfd_e1000
+start_vdfd_crashtest e1000 --no-bind # the kernel's NIC stays the kernel's
 
 $B/vdf-tap --vdf "$addr" --socket "$sock" >/tmp/tap.out 2>/tmp/tap.err &
 tap=$!
@@ -100,7 +54,7 @@ wait_for 10 ip netns exec peer sh -c "[ \"\$(cat /sys/class/net/$kif/carrier)\" 
 # --- ping both ways ---
 pyping 3 10.9.0.2 >/tmp/ping1 2>&1 && pass "ping 10.9.0.2 (kernel NIC) from vdfnet0: $(tail -1 /tmp/ping1)" ||
 	fail "ping from vdfnet0: $(cat /tmp/ping1)"
-ip netns exec peer timeout 60 python3 /tmp/pyping.py 3 10.9.0.1 >/tmp/ping2 2>&1 &&
+ip netns exec peer timeout 60 python3 tests/vm/lib/pyping.py 3 10.9.0.1 >/tmp/ping2 2>&1 &&
 	pass "ping 10.9.0.1 (vdfnet0) from the peer namespace: $(tail -1 /tmp/ping2)" ||
 	fail "ping from peer: $(cat /tmp/ping2)"
 

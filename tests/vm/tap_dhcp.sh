@@ -31,37 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ICMP echo with the standard library (no ping binary), as in tap.sh.
-cat >/tmp/pyping.py <<'PY'
-import os, socket, struct, sys, time
-def csum(b):
-    b += b'\0' * (len(b) & 1)
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-count, dst = int(sys.argv[1]), sys.argv[2]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-s.settimeout(5)
-ident, ok, rtts = os.getpid() & 0xffff, 0, []
-for seq in range(count):
-    body = b'vdf-tap ping %d' % seq
-    hdr = struct.pack('!BBHHH', 8, 0, 0, ident, seq)
-    pkt = struct.pack('!BBHHH', 8, 0, csum(hdr + body), ident, seq) + body
-    t0 = time.time(); s.sendto(pkt, (dst, 0))
-    try:
-        while True:
-            r, a = s.recvfrom(2048)
-            ihl = (r[0] & 15) * 4
-            t, _, _, rid, rseq = struct.unpack('!BBHHH', r[ihl:ihl + 8])
-            if a[0] == dst and t == 0 and rid == ident and rseq == seq and r[ihl + 8:] == body:
-                ok += 1; rtts.append((time.time() - t0) * 1000); break
-    except socket.timeout:
-        pass
-    time.sleep(0.2)
-print('%d/%d replies%s' % (ok, count, ', rtt avg %.2f ms' % (sum(rtts) / len(rtts)) if rtts else ''))
-sys.exit(0 if ok == count else 1)
-PY
-pyping() { timeout 60 python3 /tmp/pyping.py "$@"; }
 
 # udhcpc's lease script: apply the lease with ip(8), record it.
 cat >/tmp/udhcpc.sh <<'SH'
@@ -80,18 +49,10 @@ exit 0
 SH
 chmod +x /tmp/udhcpc.sh
 
-mkdir -p /tmp/manifests
-sed -e 's/"max_restarts": *[0-9]*/"max_restarts": 1000/' \
-	-e 's/"backoff_initial_ms": *[0-9]*/"backoff_initial_ms": 50/' \
-	-e 's/"backoff_max_ms": *[0-9]*/"backoff_max_ms": 500/' \
-	drivers/e1000/e1000.manifest >/tmp/manifests/e1000.manifest
 model=$(cat /sys/bus/pci/devices/$addr/device 2>/dev/null)
 echo "== VDF NIC $addr (device id $model), QEMU user networking, host http $VDF_HOST_HTTP"
 modprobe tun || fail "modprobe tun"
-$B/vdfd --manifests /tmp/manifests --bindir "$PWD/$B" --socket "$sock" --no-bind 2>/tmp/vdfd.log &
-vdfd=$!
-wait_for 60 state_is running && pass "e1000 driver running under vdfd ($addr)" ||
-	{ fail "e1000 driver not running: $(tail -5 /tmp/vdfd.log)"; exit 1; }
+start_vdfd_crashtest e1000 --no-bind || exit 1
 
 $B/vdf-tap --vdf "$addr" --socket "$sock" >/tmp/tap.out 2>/tmp/tap.err &
 tap=$!

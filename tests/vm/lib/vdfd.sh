@@ -25,17 +25,27 @@ wait_for() { # wait_for SECONDS COMMAND...: poll until the command succeeds
 state_is() { [ "$(ctl --json stats "$addr" | field "['drivers'][0]['state']")" = "$1" ]; }
 driver_pid() { ctl --json stats "$addr" | field "['drivers'][0]['pid']"; }
 
-# start_vdfd_crashtest: vdfd with a restart budget large enough for kill
-# loops (the shipped manifest gives up after 5 crashes in a minute, as it
-# should in production) and short backoffs; waits until the driver runs.
+pyping() { timeout 60 python3 tests/vm/lib/pyping.py "$@"; } # pyping COUNT ADDR
+
+# start_vdfd_crashtest [DRIVER [VDFD OPTIONS...]]: vdfd running DRIVER (default
+# nvme) from its manifest, with a restart budget large enough for kill loops
+# (the shipped manifests give up after 5 crashes in a minute, as they should
+# in production) and short backoffs; waits until the driver runs. Returns 1
+# if it does not.
 start_vdfd_crashtest() {
+	local drv=${1:-nvme}
+	[ $# -gt 0 ] && shift
 	mkdir -p /tmp/manifests
 	sed -e 's/"max_restarts": *[0-9]*/"max_restarts": 1000/' \
 		-e 's/"backoff_initial_ms": *[0-9]*/"backoff_initial_ms": 50/' \
 		-e 's/"backoff_max_ms": *[0-9]*/"backoff_max_ms": 500/' \
-		drivers/nvme/nvme.manifest >/tmp/manifests/nvme.manifest
-	$B/vdfd --manifests /tmp/manifests --bindir "$PWD/$B" --socket "$sock" 2>/tmp/vdfd.log &
+		drivers/$drv/$drv.manifest >/tmp/manifests/$drv.manifest
+	$B/vdfd --manifests /tmp/manifests --bindir "$PWD/$B" --socket "$sock" "$@" 2>/tmp/vdfd.log &
 	vdfd=$!
-	wait_for 60 state_is running && pass "nvme driver running under vdfd" ||
-		fail "nvme driver not running: $(tail -5 /tmp/vdfd.log)"
+	if wait_for 60 state_is running; then
+		pass "$drv driver running under vdfd ($addr)"
+	else
+		fail "$drv driver not running: $(tail -5 /tmp/vdfd.log)"
+		return 1
+	fi
 }
