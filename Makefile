@@ -39,6 +39,7 @@ BINS        += $(BUILD)/bin/vdf-nbd
 BINS        += $(BUILD)/bin/vdf-ublk
 BINS        += $(BUILD)/bin/vdf-blk
 BINS        += $(BUILD)/bin/vdf-tap
+BINS        += $(BUILD)/bin/vdf-netperf
 BINS        += $(patsubst tests/drivers/%.c,$(BUILD)/bin/%,$(wildcard tests/drivers/*.c))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -111,6 +112,11 @@ $(BUILD)/bin/vdf-ublk: $(call obj,$(BUILD),$(wildcard tools/ublk/*.c)) $(LIBVDF)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -luring
 
 $(BUILD)/bin/vdf-tap: $(BUILD)/obj/tools/tap/vdf-tap.o $(LIBVDF)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/vdf-netperf: $(BUILD)/obj/tools/netperf/vdf-netperf.o $(LIBVDF)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -220,11 +220,11 @@ static json_object *instance_json(struct attached *a)
 {
 	struct vdf_instance *in = a->in;
 	const struct vdf_sup_record *last = vdf_sup_last(&in->sup);
-	uint64_t irqs, ios, bytes, errors;
+	struct vdf_heartbeat t;
 	json_object *o = json_object_new_object(), *hist;
 	unsigned kept = VDF_MIN(in->sup.nhist, (unsigned)VDF_SUP_HISTORY);
 
-	vdf_instance_totals(in, &irqs, &ios, &bytes, &errors);
+	vdf_instance_totals(in, &t);
 	json_object_object_add(o, "dev", json_object_new_string(in->pci.addr));
 	json_object_object_add(o, "driver", json_object_new_string(in->m->name));
 	json_object_object_add(o, "state",
@@ -234,10 +234,16 @@ static json_object *instance_json(struct attached *a)
 	json_object_object_add(o, "generation", json_object_new_int64(in->generation));
 	json_object_object_add(o, "restarts", json_object_new_int64((int64_t)in->sup.restarts));
 	json_object_object_add(o, "crashes", json_object_new_int64((int64_t)in->sup.crashes));
-	json_object_object_add(o, "irqs", json_object_new_int64((int64_t)irqs));
-	json_object_object_add(o, "ios", json_object_new_int64((int64_t)ios));
-	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)bytes));
-	json_object_object_add(o, "errors", json_object_new_int64((int64_t)errors));
+	json_object_object_add(o, "irqs", json_object_new_int64((int64_t)t.irqs));
+	json_object_object_add(o, "ios", json_object_new_int64((int64_t)(t.rx_ios + t.tx_ios)));
+	json_object_object_add(o, "bytes",
+			       json_object_new_int64((int64_t)(t.rx_bytes + t.tx_bytes)));
+	json_object_object_add(o, "rx_ios", json_object_new_int64((int64_t)t.rx_ios));
+	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)t.rx_bytes));
+	json_object_object_add(o, "tx_ios", json_object_new_int64((int64_t)t.tx_ios));
+	json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)t.tx_bytes));
+	json_object_object_add(o, "errors", json_object_new_int64((int64_t)t.errors));
+	json_object_object_add(o, "drops", json_object_new_int64((int64_t)t.drops));
 	json_object_object_add(o, "heartbeats", json_object_new_int64((int64_t)in->hb_count));
 	json_object_object_add(o, "clients_opened",
 			       json_object_new_int64((int64_t)in->clients_opened));

@@ -391,10 +391,7 @@ static void close_process(struct vdf_instance *in)
 	in->proc.pidfd = in->proc.log_fd = -1;
 	in->alive = false;
 	finish_check(in, -ECONNRESET, 0);
-	in->prev_irqs += in->hb.irqs;
-	in->prev_ios += in->hb.ios;
-	in->prev_bytes += in->hb.bytes;
-	in->prev_errors += in->hb.errors;
+	vdf_heartbeat_add(&in->prev, &in->hb);
 	memset(&in->hb, 0, sizeof(in->hb));
 }
 
@@ -670,13 +667,10 @@ int vdf_instance_check(struct vdf_instance *in, uint64_t lba, uint32_t nblocks, 
 	return 0;
 }
 
-void vdf_instance_totals(const struct vdf_instance *in, uint64_t *irqs, uint64_t *ios,
-			 uint64_t *bytes, uint64_t *errors)
+void vdf_instance_totals(const struct vdf_instance *in, struct vdf_heartbeat *t)
 {
-	*irqs = in->prev_irqs + in->hb.irqs;
-	*ios = in->prev_ios + in->hb.ios;
-	*bytes = in->prev_bytes + in->hb.bytes;
-	*errors = in->prev_errors + in->hb.errors;
+	*t = in->prev;
+	vdf_heartbeat_add(t, &in->hb);
 }
 
 void vdf_instance_destroy(struct vdf_instance *in)

@@ -84,7 +84,7 @@ struct vdf_instance {
 	/* Counters from the latest heartbeat, and totals over past generations. */
 	struct vdf_heartbeat hb;
 	uint64_t hb_count;
-	uint64_t prev_irqs, prev_ios, prev_bytes, prev_errors;
+	struct vdf_heartbeat prev; /* counters summed over past generations */
 	uint64_t last_start_ns, last_ready_ns;
 	char last_error[160];
 
@@ -149,8 +149,7 @@ int vdf_instance_open(struct vdf_instance *in, const struct vdf_client_grant *cg
 		      unsigned timeout_ms, vdf_open_cb cb, vdf_open_wanted_fn wanted, void *arg,
 		      char *err, size_t errlen) VDF_MUST_CHECK;
 
-/* Totals including past generations. */
-void vdf_instance_totals(const struct vdf_instance *in, uint64_t *irqs, uint64_t *ios,
-			 uint64_t *bytes, uint64_t *errors);
+/* Counters (struct vdf_heartbeat minus seq/cookie) including past generations. */
+void vdf_instance_totals(const struct vdf_instance *in, struct vdf_heartbeat *t);
 
 #endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Turn the JSON left by tests/bench/nvme_bench.sh into Markdown tables.
+"""Turn the JSON left by tests/bench/nvme_bench.sh and tests/bench/net_bench.sh
+into Markdown tables.
 
 A result file that is missing (the measurement failed or was not run) or
 unreadable leaves its row out; it never stops the rest of the report.
@@ -114,8 +115,68 @@ def round_trip_lines(rundir):
     return lines
 
 
+def pps(rundir, name):
+    d = load(rundir, name)
+    try:
+        return float(d["pps"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def tcp_mbps(rundir, name):
+    d = load(rundir, name)
+    try:
+        return d["end"]["sum_received"]["bits_per_second"] / 1e6
+    except (KeyError, TypeError):
+        return None
+
+
+def ratio(v, k):
+    return "%.2f" % (v / k) if v is not None and k else "-"
+
+
+def fmt(v, spec):
+    return spec % v if v is not None else "-"
+
+
+def net_tables(rundir):
+    """Packet rates and TCP throughput, VDF + vdf-tap against the kernel driver."""
+    lines = [
+        "| NIC | direction | frame (wire) | batch | Linux kernel pps | VDF+TAP pps | VDF/kernel |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    found = False
+    for model in ("e1000", "e1000e"):
+        for direction in ("tx", "rx"):
+            for size in (60, 1514):
+                for batch in (1, 8, 32):
+                    name = "net-%s-%%s-%s-%d-b%d.json" % (model, direction, size, batch)
+                    k, v = pps(rundir, name % "kernel"), pps(rundir, name % "vdf")
+                    if k is None and v is None:
+                        continue
+                    found = True
+                    lines.append("| %s | %s | %d | %d | %s | %s | %s |" % (
+                        model, direction, size + 4, batch, fmt(k, "%.0f"), fmt(v, "%.0f"),
+                        ratio(v, k)))
+    tcp = ["| NIC | TCP (iperf3) | Linux kernel Mbit/s | VDF+TAP Mbit/s | VDF/kernel |",
+           "|---|---|---:|---:|---:|"]
+    for model in ("e1000", "e1000e"):
+        for direction, label in (("up", "guest sends"), ("down", "guest receives (-R)")):
+            name = "net-%s-%%s-tcp-%s.json" % (model, direction)
+            k, v = tcp_mbps(rundir, name % "kernel"), tcp_mbps(rundir, name % "vdf")
+            if k is None and v is None:
+                continue
+            found = True
+            tcp.append("| %s | %s | %s | %s | %s |" % (model, label, fmt(k, "%.1f"),
+                                                       fmt(v, "%.1f"), ratio(v, k)))
+    return lines + [""] + tcp if found else []
+
+
 def main():
     rundir = sys.argv[1]
+    if len(sys.argv) > 2 and sys.argv[2] == "net":
+        print("\n".join(net_tables(rundir)))
+        return
     out = nvme_table(rundir)
     ring = ring_table(rundir)
     if ring:

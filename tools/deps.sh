@@ -26,7 +26,7 @@ PACKAGES=(
 	build-essential clang llvm libclang-rt-14-dev
 	libcmocka-dev libseccomp-dev libjson-c-dev liburing-dev
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd socat fio python3
-	pciutils e2fsprogs nbd-client libnbd-bin qemu-utils
+	pciutils e2fsprogs nbd-client libnbd-bin qemu-utils iperf3
 )
 # Bump when the layout of a prepared kernel changes, so old caches are redone.
 PREP_VERSION=1

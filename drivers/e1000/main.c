@@ -406,9 +406,12 @@ static void serve_stats(void *arg, struct vdf_heartbeat *hb)
 
 	if (vdf_net_get_stats(&sc->e->ndev, &st))
 		hb->errors++;
-	hb->ios += st.rx_packets + st.tx_packets;
-	hb->bytes += st.rx_bytes + st.tx_bytes;
+	hb->rx_ios += st.rx_packets;
+	hb->rx_bytes += st.rx_bytes;
+	hb->tx_ios += st.tx_packets;
+	hb->tx_bytes += st.tx_bytes;
 	hb->errors += st.rx_errors + st.rx_length_errors + st.tx_errors + st.tx_resets;
+	hb->drops += st.rx_dropped + st.tx_dropped + st.hw.rx_missed;
 	vdf_net_server_stats(sc->srv, hb);
 }
 

@@ -314,8 +314,10 @@ static void serve_stats(void *arg, struct vdf_heartbeat *hb)
 	for (unsigned i = 0; i < c->nns; i++) {
 		const struct vdf_block_stats *st = &c->ns[i].bdev.stats;
 
-		hb->ios += st->reads + st->writes + st->flushes + st->discards + st->write_zeroes;
-		hb->bytes += st->bytes_read + st->bytes_written;
+		hb->rx_ios += st->reads;
+		hb->rx_bytes += st->bytes_read;
+		hb->tx_ios += st->writes + st->flushes + st->discards + st->write_zeroes;
+		hb->tx_bytes += st->bytes_written;
 		hb->errors += st->errors;
 	}
 	vdf_blk_server_stats(sc->srv, hb);

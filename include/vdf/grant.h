@@ -34,7 +34,7 @@
 #include "vdf/hal.h"
 
 #define VDF_GRANT_MAGIC	  0x47464456u /* "VDFG" as little-endian bytes */
-#define VDF_GRANT_VERSION 1u
+#define VDF_GRANT_VERSION 2u
 
 /* fds attached to a grant, in this order */
 enum vdf_grant_fd {
@@ -91,8 +91,16 @@ enum vdf_grant_msg_type {
 struct vdf_heartbeat {
 	uint64_t seq;	 /* heartbeats sent so far by this driver */
 	uint64_t cookie; /* the last PING's cookie when answering one, else 0 */
-	uint64_t irqs, ios, bytes, errors;
+	uint64_t irqs;
+	/* rx: data from the device (block reads, received frames); tx: data to
+	 * it (writes, flushes, discards; sent frames). */
+	uint64_t rx_ios, rx_bytes, tx_ios, tx_bytes;
+	uint64_t errors; /* failed or refused requests, bad descriptors */
+	uint64_t drops;	 /* frames lost: no buffer, ring reset, missed by the device */
 };
+
+/* Add the counters (irqs .. drops) of b to a; seq and cookie stay a's. */
+void vdf_heartbeat_add(struct vdf_heartbeat *a, const struct vdf_heartbeat *b);
 
 enum vdf_stop_reason {
 	VDF_STOP_REQUESTED = 0, /* operator or manager shutdown */

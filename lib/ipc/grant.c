@@ -43,7 +43,7 @@ struct wire_grant {
 };
 
 struct wire_heartbeat {
-	uint64_t seq, cookie, irqs, ios, bytes, errors;
+	uint64_t seq, cookie, irqs, rx_ios, rx_bytes, tx_ios, tx_bytes, errors, drops;
 };
 
 struct wire_ping {
@@ -80,7 +80,7 @@ static_assert(offsetof(struct wire_grant, driver) == 16, "driver name at byte 16
 static_assert(offsetof(struct wire_grant, instance) == 48, "instance at byte 48");
 static_assert(offsetof(struct wire_grant, dma_window) == 64, "DMA window at byte 64");
 static_assert(offsetof(struct wire_grant, nfds) == 88, "nfds at byte 88");
-static_assert(sizeof(struct wire_heartbeat) == 48, "heartbeat body is 48 bytes");
+static_assert(sizeof(struct wire_heartbeat) == 72, "heartbeat body is 72 bytes");
 static_assert(sizeof(struct wire_ping) == 8, "ping body is 8 bytes");
 static_assert(sizeof(struct wire_stop) == 8, "stop body is 8 bytes");
 static_assert(sizeof(struct wire_check) == 32, "check body is 32 bytes");
@@ -362,9 +362,12 @@ int vdf_grant_msg_encode(const struct vdf_grant_msg *m, void *buf, size_t len)
 		    .seq = htole64(m->u.hb.seq),
 		    .cookie = htole64(m->u.hb.cookie),
 		    .irqs = htole64(m->u.hb.irqs),
-		    .ios = htole64(m->u.hb.ios),
-		    .bytes = htole64(m->u.hb.bytes),
+		    .rx_ios = htole64(m->u.hb.rx_ios),
+		    .rx_bytes = htole64(m->u.hb.rx_bytes),
+		    .tx_ios = htole64(m->u.hb.tx_ios),
+		    .tx_bytes = htole64(m->u.hb.tx_bytes),
 		    .errors = htole64(m->u.hb.errors),
+		    .drops = htole64(m->u.hb.drops),
 		};
 		memcpy(body, &w, sizeof(w));
 	} else if (m->type == VDF_MSG_PING) {
@@ -421,9 +424,12 @@ int vdf_grant_msg_decode(const void *buf, size_t len, struct vdf_grant_msg *m)
 		out.u.hb.seq = le64toh(w.seq);
 		out.u.hb.cookie = le64toh(w.cookie);
 		out.u.hb.irqs = le64toh(w.irqs);
-		out.u.hb.ios = le64toh(w.ios);
-		out.u.hb.bytes = le64toh(w.bytes);
+		out.u.hb.rx_ios = le64toh(w.rx_ios);
+		out.u.hb.rx_bytes = le64toh(w.rx_bytes);
+		out.u.hb.tx_ios = le64toh(w.tx_ios);
+		out.u.hb.tx_bytes = le64toh(w.tx_bytes);
 		out.u.hb.errors = le64toh(w.errors);
+		out.u.hb.drops = le64toh(w.drops);
 		break;
 	}
 	case VDF_MSG_PING: {
@@ -636,4 +642,15 @@ int vdf_grant_accept(int sock, struct vdf_grant *g, struct vdf_dev **out)
 		vdf_log(LOG_ERR, "grant", g->pci_addr, "building the device from its grant: %s",
 			strerror(-rc));
 	return rc;
+}
+
+void vdf_heartbeat_add(struct vdf_heartbeat *a, const struct vdf_heartbeat *b)
+{
+	a->irqs += b->irqs;
+	a->rx_ios += b->rx_ios;
+	a->rx_bytes += b->rx_bytes;
+	a->tx_ios += b->tx_ios;
+	a->tx_bytes += b->tx_bytes;
+	a->errors += b->errors;
+	a->drops += b->drops;
 }

@@ -310,8 +310,8 @@ static void on_message(struct launch *l, int sock, struct serve_state *ss)
 	if (ss->heartbeats <= 3 || m.u.hb.cookie)
 		printf("launch: heartbeat seq=%" PRIu64 " cookie=0x%" PRIx64 " irqs=%" PRIu64
 		       " ios=%" PRIu64 " bytes=%" PRIu64 " errors=%" PRIu64 "\n",
-		       m.u.hb.seq, m.u.hb.cookie, m.u.hb.irqs, m.u.hb.ios, m.u.hb.bytes,
-		       m.u.hb.errors);
+		       m.u.hb.seq, m.u.hb.cookie, m.u.hb.irqs, m.u.hb.rx_ios + m.u.hb.tx_ios,
+		       m.u.hb.rx_bytes + m.u.hb.tx_bytes, m.u.hb.errors);
 	if (!l->serve_check)
 		return;
 	if (!ss->pinged) {

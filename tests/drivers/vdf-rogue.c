@@ -435,7 +435,7 @@ static void send_heartbeat(int sock)
 	int rc;
 
 	m.u.hb.seq = 1;
-	m.u.hb.ios = passes;
+	m.u.hb.rx_ios = passes;
 	m.u.hb.errors = fails;
 	rc = vdf_grant_msg_send(sock, &m);
 	if (rc)

@@ -216,9 +216,9 @@ static void test_roundtrip(void **state)
 	/* The encoding is canonical: decode -> encode gives the same bytes. */
 	assert_int_equal(vdf_grant_encode(&d, again, sizeof(again)), GRANT_LEN);
 	assert_memory_equal(buf, again, GRANT_LEN);
-	/* Fixed header: magic "VDFG", version 1, type GRANT, length. */
+	/* Fixed header: magic "VDFG", version, type GRANT, length. */
 	assert_memory_equal(buf, "VDFG", 4);
-	assert_int_equal(buf[OFF_VERSION], 1);
+	assert_int_equal(buf[OFF_VERSION], VDF_GRANT_VERSION);
 	assert_int_equal(buf[OFF_TYPE], VDF_MSG_GRANT);
 	assert_int_equal(buf[OFF_LENGTH], GRANT_LEN);
 }
@@ -250,7 +250,7 @@ static void test_decode_header(void **state)
 	assert_int_equal(vdf_grant_decode(buf, GRANT_LEN, &g), -EBADMSG);
 
 	encode_sample(buf);
-	buf[OFF_VERSION] = 2;
+	buf[OFF_VERSION] = VDF_GRANT_VERSION + 1;
 	assert_int_equal(vdf_grant_decode(buf, GRANT_LEN, &g), -EPROTONOSUPPORT);
 
 	encode_sample(buf);
@@ -551,7 +551,15 @@ static void test_runtime_messages(void **state)
 	assert_int_equal(vdf_grant_msg_recv(sv[1], &r, MSG_DONTWAIT), -EAGAIN);
 
 	m.u.hb = (struct vdf_heartbeat){
-	    .seq = 5, .cookie = 42, .irqs = 1000, .ios = 77, .bytes = 1ull << 40, .errors = 2};
+	    .seq = 5,
+	    .cookie = 42,
+	    .irqs = 1000,
+	    .rx_ios = 77,
+	    .rx_bytes = 1ull << 40,
+	    .tx_ios = 3,
+	    .tx_bytes = 12288,
+	    .errors = 2,
+	    .drops = 9};
 	assert_int_equal(vdf_grant_msg_send(sv[0], &m), 0);
 	assert_int_equal(vdf_grant_msg_recv(sv[1], &r, 0), 0);
 	assert_int_equal(r.type, VDF_MSG_HEARTBEAT);
