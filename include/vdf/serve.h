@@ -16,7 +16,7 @@
 
 /* What the driver's class contributes. Every hook may be NULL. */
 struct vdf_serve_hooks {
-	/* Add the class's counters (ios, bytes, errors) to a heartbeat. */
+	/* Add the class's counters (rx/tx ios and bytes, errors, drops) to a heartbeat. */
 	void (*stats)(void *arg, struct vdf_heartbeat *hb);
 	/* CHECK: read nblocks at lba and return the FNV-1a checksum of the data
 	 * (vdf_grant_checksum). NULL: CHECK is answered with -EOPNOTSUPP. */

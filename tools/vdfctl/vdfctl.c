@@ -44,7 +44,7 @@ static void usage(FILE *f)
 	    "  restart DEV        restart it\n"
 	    "  bind DEV           hand the device to vfio-pci (from its kernel driver)\n"
 	    "  unbind DEV         give the device back to its kernel driver\n"
-	    "  stats [DEV]        per-driver IRQs, I/Os, bytes, errors, restarts\n"
+	    "  stats [DEV]        per-driver IRQs, I/Os, bytes, errors, drops, restarts\n"
 	    "  log-level [LEVEL]  show or set vdfd's log level (emerg .. debug)\n"
 	    "  explain DEV        why a driver did or did not bind to a device\n"
 	    "  check DEV [--lba N] [--count N]\n"
@@ -289,8 +289,8 @@ static void render_tree(json_object *tree)
 
 static void render_stats(json_object *data)
 {
-	static const char *const cols[] = {"dev", "driver", "state",  "restarts",      "irqs",
-					   "ios", "bytes",  "errors", "clients_opened"};
+	static const char *const cols[] = {"dev",   "driver", "state", "restarts", "irqs",
+					   "ios",   "bytes",  "errors", "drops",   "clients_opened"};
 	json_object *list = json_object_object_get(data, "drivers");
 
 	if (!list || !json_object_is_type(list, json_type_array)) {
@@ -301,8 +301,8 @@ static void render_stats(json_object *data)
 		puts("no drivers running");
 		return;
 	}
-	printf("%-18s %-12s %-10s %8s %10s %10s %10s %8s %8s\n", "DEVICE", "DRIVER", "STATE",
-	       "RESTARTS", "IRQS", "IOS", "BYTES", "ERRORS", "CLIENTS");
+	printf("%-18s %-12s %-10s %8s %10s %10s %10s %8s %8s %8s\n", "DEVICE", "DRIVER", "STATE",
+	       "RESTARTS", "IRQS", "IOS", "BYTES", "ERRORS", "DROPS", "CLIENTS");
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *e = json_object_array_get_idx(list, i);
 		char cells[VDF_ARRAY_SIZE(cols)][40];
@@ -319,8 +319,9 @@ static void render_stats(json_object *data)
 				if ((unsigned char)*p < 0x20 || *p == 0x7f)
 					*p = '?';
 		}
-		printf("%-18s %-12s %-10s %8s %10s %10s %10s %8s %8s\n", cells[0], cells[1],
-		       cells[2], cells[3], cells[4], cells[5], cells[6], cells[7], cells[8]);
+		printf("%-18s %-12s %-10s %8s %10s %10s %10s %8s %8s %8s\n", cells[0], cells[1],
+		       cells[2], cells[3], cells[4], cells[5], cells[6], cells[7], cells[8],
+		       cells[9]);
 	}
 	/* anything else vdfd reports per driver: in the JSON (--json) */
 }
