@@ -17,6 +17,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 LIB_SRCS    := $(wildcard lib/*/*.c)
 NVME_CORE   := $(filter-out drivers/nvme/main.c,$(wildcard drivers/nvme/*.c))
 E1000_CORE  := $(filter-out drivers/e1000/main.c,$(wildcard drivers/e1000/*.c))
+BOCHS_CORE  := $(filter-out drivers/bochs/main.c,$(wildcard drivers/bochs/*.c))
 # The device manager's logic (everything but its main) is a library the unit tests link.
 MANAGER_CORE := $(filter-out manager/vdfd.c,$(wildcard manager/*.c))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -29,9 +30,11 @@ obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 LIB_OBJS    := $(call obj,$(BUILD),$(LIB_SRCS))
 NVME_OBJS   := $(call obj,$(BUILD),$(NVME_CORE))
 E1000_OBJS  := $(call obj,$(BUILD),$(E1000_CORE))
+BOCHS_OBJS  := $(call obj,$(BUILD),$(BOCHS_CORE))
 LIBVDF      := $(BUILD)/libvdf.a
 BINS        := $(BUILD)/bin/vdf-nvme
 BINS        += $(BUILD)/bin/vdf-e1000
+BINS        += $(BUILD)/bin/vdf-bochs
 BINS        += $(if $(wildcard manager/vdfd.c),$(BUILD)/bin/vdfd)
 BINS        += $(if $(wildcard tools/vdfctl/vdfctl.c),$(BUILD)/bin/vdfctl)
 BINS        += $(BUILD)/bin/vdf-ringbench
@@ -45,7 +48,8 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # The same unit tests, built with ASan+UBSan into their own tree.
 SAN_BUILD     := $(BUILD)/san
-SAN_LIB_OBJS  := $(call obj,$(SAN_BUILD),$(LIB_SRCS) $(NVME_CORE) $(E1000_CORE) $(MANAGER_CORE))
+SAN_LIB_OBJS  := $(call obj,$(SAN_BUILD),$(LIB_SRCS) $(NVME_CORE) $(E1000_CORE) $(BOCHS_CORE) \
+				       $(MANAGER_CORE))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(SAN_BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
@@ -80,6 +84,15 @@ $(BUILD)/libvdf-nvme.a: $(NVME_OBJS)
 $(BUILD)/libvdf-e1000.a: $(E1000_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libvdf-bochs.a: $(BOCHS_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/vdf-bochs: $(BUILD)/obj/drivers/bochs/main.o $(BUILD)/libvdf-bochs.a $(LIBVDF)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/vdf-e1000: $(BUILD)/obj/drivers/e1000/main.o $(BUILD)/libvdf-e1000.a $(LIBVDF)
 	@mkdir -p $(dir $@)
@@ -155,7 +168,8 @@ $(BUILD)/bin/vdf-nvme: $(BUILD)/obj/drivers/nvme/main.o $(BUILD)/libvdf-nvme.a \
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(BUILD),$(UNIT_HELPERS)) \
-		  $(BUILD)/libvdf-manager.a $(BUILD)/libvdf-nvme.a $(BUILD)/libvdf-e1000.a $(LIBVDF)
+		  $(BUILD)/libvdf-manager.a $(BUILD)/libvdf-nvme.a $(BUILD)/libvdf-e1000.a \
+		  $(BUILD)/libvdf-bochs.a $(LIBVDF)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
