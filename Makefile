@@ -43,6 +43,7 @@ BINS        += $(BUILD)/bin/vdf-ublk
 BINS        += $(BUILD)/bin/vdf-blk
 BINS        += $(BUILD)/bin/vdf-tap
 BINS        += $(BUILD)/bin/vdf-netperf
+BINS        += $(BUILD)/bin/vdf-display
 BINS        += $(patsubst tests/drivers/%.c,$(BUILD)/bin/%,$(wildcard tests/drivers/*.c))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -130,6 +131,11 @@ $(BUILD)/bin/vdf-tap: $(BUILD)/obj/tools/tap/vdf-tap.o $(LIBVDF)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/vdf-netperf: $(BUILD)/obj/tools/netperf/vdf-netperf.o $(LIBVDF)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/vdf-display: $(BUILD)/obj/tools/display/vdf-display.o $(LIBVDF)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

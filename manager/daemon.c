@@ -609,10 +609,12 @@ static int h_open(void *ctx, const struct vdf_ctl_request *req, const struct vdf
 	}
 	m = a->in->m;
 	if (m->device_class != VDF_MANIFEST_CLASS_BLOCK &&
-	    m->device_class != VDF_MANIFEST_CLASS_NET) {
+	    m->device_class != VDF_MANIFEST_CLASS_NET &&
+	    m->device_class != VDF_MANIFEST_CLASS_DISPLAY) {
 		snprintf(
 		    err, errlen,
-		    "%s: its driver %s is of class %s; only block and net drivers take clients",
+		    "%s: its driver %s is of class %s; only block, net and display drivers take "
+		    "clients",
 		    a->in->pci.addr, m->name, vdf_manifest_class_name(m->device_class));
 		return open_refuse(p, req, -EOPNOTSUPP, err);
 	}

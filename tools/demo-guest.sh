@@ -46,6 +46,26 @@ for _ in $(seq 100); do set -- $(state); [ "${1:-}" = running ] && [ "${2:-0}" -
 ctl stats "$addr"
 ctl --json stats "$addr" | python3 -c 'import json,sys; d=json.load(sys.stdin)["drivers"][0]; print("recovered in %.0f ms, now pid %d (generation %d)" % (d["last_recovery_ms"], d["pid"], d["generation"]))'
 ctl check "$addr" --count 2048
+
+if [ -n "${VDF_DISPLAY_VFIO:-}" ]; then
+	echo
+	echo "== The display: vdfd runs the bochs-display driver too; vdf-display draws on it"
+	build/bin/vdf-display --vdf "$VDF_DISPLAY_VFIO" --socket "$sock" --interval-ms 500 \
+		>/tmp/display.out 2>/tmp/display.err &
+	disp=$!
+	for _ in $(seq 300); do [ "$(grep -c '^frame ' /tmp/display.out)" -ge 3 ] && break; sleep 0.1; done
+	tail -1 /tmp/display.out
+	if python3 tests/vm/lib/hostqmp.py screendump demo-screen.png png >/tmp/qmp.out 2>&1 ||
+		{ python3 tests/vm/lib/hostqmp.py screendump demo-screen.ppm ppm >/tmp/qmp.out 2>&1 &&
+			python3 tests/vm/lib/ppm2png.py "$VDF_HOST_OUT/demo-screen.ppm" \
+				"$VDF_HOST_OUT/demo-screen.png"; }; then
+		echo "screenshot saved (the host prints where)"
+	else
+		echo "screenshot failed: $(cat /tmp/qmp.out)"
+	fi
+	kill "$disp" 2>/dev/null
+	wait "$disp" 2>/dev/null || true
+fi
 kill -TERM $vdfd
 wait $vdfd
 echo

@@ -12,6 +12,9 @@
  *   vdf-bochs --pci ADDR flip N                      N presents, each after a
  *                                                    wait_vblank; JSON timing
  *
+ *   vdf-bochs --grant-fd 3 serve                     under the manager: display
+ *                                                    clients (vdf/dispserver.h)
+ *
  * The mode and the picture stay on the device when the program exits. An
  * invalid mode is refused with the reason and exit status 1; the mode on
  * screen stays.
@@ -22,15 +25,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bochs.h"
+#include "vdf/dispserver.h"
 #include "vdf/driver.h"
+#include "vdf/event.h"
 #include "vdf/fbdraw.h"
+#include "vdf/grant.h"
 #include "vdf/log.h"
 #include "vdf/parse.h"
+#include "vdf/sandbox.h"
+#include "vdf/serve.h"
 
 struct cli {
 	const char *pci;
+	int grant_fd;
 	bool json;
 	const char *cmd;
 	const char *arg;
@@ -38,7 +48,7 @@ struct cli {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vdf-bochs --pci ADDR [--json] [-v] COMMAND [ARG]\n"
+	fprintf(f, "usage: vdf-bochs {--pci ADDR | --grant-fd N} [--json] [-v] COMMAND [ARG]\n"
 		   "commands:\n"
 		   "  info                 DISPI ID, VRAM, EDID, current mode\n"
 		   "  modes                supported modes, largest first\n"
@@ -46,24 +56,34 @@ static void usage(FILE *f)
 		   "                       RGB565 (16)\n"
 		   "  pattern [MODE]       draw the test pattern (in MODE if given) and present it\n"
 		   "  fill RRGGBB          fill the screen with one colour and present it\n"
-		   "  flip N               present N times, each after wait_vblank (JSON timing)\n");
+		   "  flip N               present N times, each after wait_vblank (JSON timing)\n"
+		   "  serve                (with --grant-fd) run under the manager until STOP\n");
 }
 
 static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static const struct option opts[] = {
 	    {"pci", required_argument, 0, 'p'},
+	    {"grant-fd", required_argument, 0, 'G'},
 	    {"json", no_argument, 0, 'j'},
 	    {"verbose", no_argument, 0, 'v'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
+	uint64_t v;
 	int o;
 
 	while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'p':
 			c->pci = optarg;
+			break;
+		case 'G':
+			if (vdf_parse_u64(optarg, &v) || v > 1024) {
+				fprintf(stderr, "vdf-bochs: bad --grant-fd '%s'\n", optarg);
+				return -EINVAL;
+			}
+			c->grant_fd = (int)v;
 			break;
 		case 'j':
 			c->json = true;
@@ -79,7 +99,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			return -EINVAL;
 		}
 	}
-	if (!c->pci || optind >= argc || argc - optind > 2) {
+	if ((!c->pci) == (c->grant_fd < 0) || optind >= argc || argc - optind > 2) {
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -179,6 +199,96 @@ static int run_flip(struct bochs_dev *b, const char *arg)
 	return 0;
 }
 
+/* ---- under the manager: display clients ------------------------------ */
+
+static int op_set_mode(void *arg, const struct vdf_display_mode *m, char *why, size_t whylen)
+{
+	return bochs_set_mode(arg, m, why, whylen);
+}
+
+static void op_get_mode(void *arg, struct vdf_display_mode *m)
+{
+	const struct bochs_dev *b = arg;
+
+	*m = b->mode;
+}
+
+/* The client's picture into the back page, then flip. */
+static int op_present(void *arg, const void *pixels, uint32_t stride)
+{
+	struct bochs_dev *b = arg;
+	uint8_t *dst = bochs_page(b, bochs_back(b));
+	uint32_t row = b->mode.width * vdf_pixel_bytes(b->mode.format);
+
+	if (!dst)
+		return -ENODATA;
+	for (uint32_t y = 0; y < b->mode.height; y++)
+		memcpy(dst + (size_t)y * b->stride, (const uint8_t *)pixels + (size_t)y * stride, row);
+	return bochs_present(b);
+}
+
+static int op_vblank_clock(void *arg, uint64_t *period_ns, uint64_t *epoch_ns)
+{
+	const struct bochs_dev *b = arg;
+
+	if (!b->mode.width)
+		return -ENODATA;
+	*period_ns = b->period_ns;
+	*epoch_ns = b->epoch_ns;
+	return 0;
+}
+
+static unsigned op_modes(void *arg, struct vdf_display_mode *out, unsigned max)
+{
+	return bochs_modes(arg, out, max);
+}
+
+static const struct vdf_display_ops display_ops = {
+    .set_mode = op_set_mode,
+    .get_mode = op_get_mode,
+    .present = op_present,
+    .vblank_clock = op_vblank_clock,
+    .modes = op_modes,
+};
+
+static void serve_stats(void *arg, struct vdf_heartbeat *hb)
+{
+	vdf_display_server_stats(arg, hb);
+}
+
+static int serve_client(void *arg, int fd, const struct vdf_client_grant *cg)
+{
+	if (!arg) {
+		close(fd);
+		return -ENODEV;
+	}
+	return vdf_display_server_add_client(arg, fd, cg);
+}
+
+static int run_serve(struct vdf_driver_ctx *ctx, int sock, const struct vdf_grant *g)
+{
+	struct bochs_dev *b = bochs_driver_dev(ctx);
+	struct vdf_display_server_opts o = {
+	    .ops = &display_ops,
+	    .arg = b,
+	    .generation = g->generation,
+	    .name = b->has_edid ? b->edid.name : NULL,
+	    .width_mm = b->has_edid ? b->edid.width_mm : 0,
+	    .height_mm = b->has_edid ? b->edid.height_mm : 0,
+	};
+	struct vdf_display_server *srv = NULL;
+	struct vdf_serve_hooks hooks = {.stats = serve_stats, .client = serve_client};
+	int rc;
+
+	rc = vdf_display_server_create(ctx->loop, &o, &srv);
+	if (rc) /* heartbeats still work; clients are refused */
+		vdf_log(LOG_ERR, "bochs", b->name, "display server: %s", strerror(-rc));
+	hooks.arg = srv;
+	rc = vdf_driver_serve(ctx, sock, g, &hooks);
+	vdf_display_server_destroy(srv);
+	return rc;
+}
+
 static int run(struct bochs_dev *b, const struct cli *c)
 {
 	struct vdf_display_mode modes[BOCHS_MODES_MAX];
@@ -241,27 +351,47 @@ static int run(struct bochs_dev *b, const struct cli *c)
 
 int main(int argc, char **argv)
 {
+	struct vdf_event_loop *loop = NULL;
 	struct vdf_driver_ctx ctx;
 	struct vdf_dev *dev = NULL;
-	struct cli cli = {0};
+	struct cli cli = {.grant_fd = -1};
+	struct vdf_grant grant;
+	const char *what;
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_args(argc, argv, &cli))
 		return 2;
-	rc = vdf_vfio_open_pci(cli.pci, &dev);
-	if (rc) {
-		fprintf(stderr, "vdf-bochs: %s: %s\n", cli.pci, strerror(-rc));
-		return 1;
+	if (!strcmp(cli.cmd, "serve") != (cli.grant_fd >= 0)) {
+		fprintf(stderr, "vdf-bochs: serve goes with --grant-fd, the other commands with --pci\n");
+		return 2;
 	}
-	rc = vdf_driver_bind(&bochs_driver, dev, NULL, NULL, &ctx);
-	if (rc) {
-		fprintf(stderr, "vdf-bochs: %s: %s\n", cli.pci, strerror(-rc));
-		vdf_dev_close(dev);
-		return 1;
+	what = cli.pci ? cli.pci : "granted device";
+	rc = vdf_event_loop_create(&loop);
+	if (rc)
+		goto out;
+	if (cli.grant_fd >= 0) {
+		rc = vdf_grant_accept(cli.grant_fd, &grant, &dev);
+		if (!rc)
+			rc = vdf_sandbox_lockdown();
+	} else {
+		rc = vdf_vfio_open_pci(cli.pci, &dev);
 	}
-	rc = run(bochs_driver_dev(&ctx), &cli);
+	if (rc)
+		goto out_close;
+	rc = vdf_driver_bind(&bochs_driver, dev, loop, NULL, &ctx);
+	if (rc)
+		goto out_close;
+	if (cli.grant_fd >= 0)
+		rc = run_serve(&ctx, cli.grant_fd, &grant);
+	else
+		rc = run(bochs_driver_dev(&ctx), &cli);
 	vdf_driver_unbind(&ctx);
+out_close:
 	vdf_dev_close(dev);
+	vdf_event_loop_destroy(loop);
+out:
+	if (rc && rc != -EINVAL && rc != -ENODATA)
+		fprintf(stderr, "vdf-bochs: %s: %s\n", what, strerror(-rc));
 	return rc ? 1 : 0;
 }
