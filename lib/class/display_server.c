@@ -77,12 +77,20 @@ static void reply(struct disp_session *s, const struct vdf_disps_request *r, int
 {
 	struct vdf_disps_reply a = {.tag = r->tag, .op = r->op, .status = status, .seq = seq};
 
+	int rc;
+
 	s->srv->o.ops->get_mode(s->srv->o.arg, &a.mode);
 	a.stride = stride_of(&a.mode);
 	if (status)
 		s->srv->st.refused++;
-	if (vdf_disps_send_reply(s->sock, &a))
+	rc = vdf_disps_send_reply(s->sock, &a);
+	if (rc == -EAGAIN) {
+		/* the socket's buffer is full of replies the client never read */
+		s->srv->st.invalid++;
+		session_close(s, LOG_WARNING, "the client does not read its replies");
+	} else if (rc) {
 		session_close(s, LOG_INFO, "the client left before its reply");
+	}
 }
 
 static void on_vblank(struct vdf_timer *t, void *arg)
@@ -190,9 +198,13 @@ static void on_hello(struct disp_session *s)
 	rc = vdf_disps_recv_hello(s->sock, &h, &memfd, MSG_DONTWAIT);
 	if (rc == -EAGAIN)
 		return;
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		session_close(s, LOG_INFO, "the client left before HELLO");
+		return;
+	}
 	if (rc) {
 		srv->st.invalid++;
-		session_close(s, LOG_WARNING, rc == -EPIPE ? "the client left" : "bad HELLO");
+		session_close(s, LOG_WARNING, "bad HELLO");
 		return;
 	}
 	rc = vdf_blks_check_memfd(memfd, h.buffer_size);

@@ -50,6 +50,10 @@ static int connect_session(struct vdf_display_client *c, char *err, size_t errle
 	 * the HELLO arrives: the refusal is still there to read. */
 	if (!rc || rc == -EPIPE)
 		rc = vdf_disps_recv_welcome(c->sock, &c->w, VDF_DISPLAY_CLIENT_TIMEOUT_MS);
+	/* Closed with our HELLO unread, the socket reports the reset first and
+	 * then still holds the refusal. */
+	if (rc == -ECONNRESET)
+		rc = vdf_disps_recv_welcome(c->sock, &c->w, VDF_DISPLAY_CLIENT_TIMEOUT_MS);
 	if (!rc && c->w.status)
 		rc = c->w.status;
 	if (rc) {
