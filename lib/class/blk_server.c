@@ -19,6 +19,7 @@
 #include "blk_server_internal.h"
 #include "vdf/fdmsg.h"
 #include "vdf/log.h"
+#include "session_watch.h"
 
 #define NSEC_PER_MSEC 1000000ull
 
@@ -179,15 +180,6 @@ static void refuse_session(struct blk_session *s, int status, const char *fmt, .
 	blksrv_session_close(s, LOG_WARNING, why);
 }
 
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
-		return -errno;
-	return 0;
-}
-
 static int attach_ring(struct blk_session *s, uint64_t off, uint32_t capacity, uint32_t slot_size,
 		       struct vdf_ring *r, const char *what)
 {
@@ -296,9 +288,9 @@ static int session_setup(struct blk_session *s, const struct vdf_blks_hello *h,
 	}
 	/* The doorbells share their open file with the client: make sure no read
 	 * or write of ours can block on something the client controls. */
-	rc = set_nonblock(s->sq_kick);
+	rc = vdf_set_nonblock(s->sq_kick);
 	if (!rc)
-		rc = set_nonblock(s->cq_kick);
+		rc = vdf_set_nonblock(s->cq_kick);
 	if (rc)
 		return rc;
 	rc = vdf_dma_map(srv->dev, (uint8_t *)s->region + h->data_off, h->data_size,
@@ -468,17 +460,11 @@ int vdf_blk_server_add_client(struct vdf_blk_server *srv, int sock,
 	s->rl_on = cg->ops_per_sec || cg->bytes_per_sec;
 	rc = vdf_ratelimit_init(&s->rl, &rl, vdf_now_ns());
 	if (!rc)
-		rc = set_nonblock(sock);
-	if (rc)
-		goto out_free;
-	rc = vdf_event_add_fd(srv->loop, sock, EPOLLIN, on_sock, s);
+		rc = vdf_session_watch(srv->loop, sock, srv->opts.hello_timeout_ms, on_sock,
+				       on_hello_timeout, s, &s->hello_timer);
 	if (rc)
 		goto out_free;
 	s->sock_watched = true;
-	rc = vdf_timer_start(srv->loop, srv->opts.hello_timeout_ms, 0, on_hello_timeout, s,
-			     &s->hello_timer);
-	if (rc)
-		goto out_unwatch;
 	s->next = srv->sessions;
 	srv->sessions = s;
 	vdf_log(LOG_DEBUG, BLKSRV_COMPONENT, s->name, "session from uid %" PRIu32 " (%s%s)",
@@ -486,8 +472,6 @@ int vdf_blk_server_add_client(struct vdf_blk_server *srv, int sock,
 		s->rl_on ? ", rate-limited" : "");
 	return 0;
 
-out_unwatch:
-	(void)vdf_event_del_fd(srv->loop, sock);
 out_free:
 	free(s);
 	return refuse_sock(srv, sock, cg, rc);

@@ -15,6 +15,7 @@
 #include "vdf/dispserver.h"
 #include "vdf/dispsession.h"
 #include "vdf/log.h"
+#include "session_watch.h"
 
 #define COMPONENT "display"
 
@@ -297,7 +298,7 @@ int vdf_display_server_add_client(struct vdf_display_server *srv, int sock,
 				  const struct vdf_client_grant *cg)
 {
 	struct disp_session *s;
-	int rc, fl;
+	int rc;
 
 	if (sock < 0)
 		return -EINVAL;
@@ -309,9 +310,6 @@ int vdf_display_server_add_client(struct vdf_display_server *srv, int sock,
 		return refuse_sock(srv, sock, cg->client_id, -EPERM); /* drawing is writing */
 	if (srv->s)
 		return refuse_sock(srv, sock, cg->client_id, -EBUSY);
-	fl = fcntl(sock, F_GETFL);
-	if (fl < 0 || fcntl(sock, F_SETFL, fl | O_NONBLOCK) < 0)
-		return refuse_sock(srv, sock, cg->client_id, -errno);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return refuse_sock(srv, sock, cg->client_id, -ENOMEM);
@@ -319,19 +317,14 @@ int vdf_display_server_add_client(struct vdf_display_server *srv, int sock,
 	s->sock = sock;
 	s->client_id = cg->client_id;
 	snprintf(s->name, sizeof(s->name), "client %" PRIu64, cg->client_id);
-	rc = vdf_event_add_fd(srv->loop, sock, EPOLLIN, on_sock, s);
+	rc = vdf_session_watch(srv->loop, sock, srv->o.hello_timeout_ms, on_sock, on_hello_timeout, s,
+			       &s->hello_timer);
 	if (rc)
 		goto out_free;
 	s->watched = true;
-	rc = vdf_timer_start(srv->loop, srv->o.hello_timeout_ms, 0, on_hello_timeout, s,
-			     &s->hello_timer);
-	if (rc)
-		goto out_unwatch;
 	srv->s = s;
 	return 0;
 
-out_unwatch:
-	(void)vdf_event_del_fd(srv->loop, sock);
 out_free:
 	free(s);
 	return refuse_sock(srv, sock, cg->client_id, rc);

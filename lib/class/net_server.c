@@ -32,6 +32,7 @@
 #include "vdf/netserver.h"
 #include "vdf/netsession.h"
 #include "vdf/ring.h"
+#include "session_watch.h"
 
 #define NETSRV_COMPONENT "net-server"
 #define NETSRV_TICK_MS	 2u
@@ -498,15 +499,6 @@ static void refuse_session(struct net_session *s, int status, const char *fmt, .
 	session_close(s, LOG_WARNING, why);
 }
 
-static int set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0))
-		return -errno;
-	return 0;
-}
-
 /* Map and check what the HELLO describes; takes the fds. Returns 0 or the
  * status for the refusing WELCOME. */
 static int session_setup(struct net_session *s, int fds[VDF_NETS_NFDS])
@@ -555,9 +547,9 @@ static int session_setup(struct net_session *s, int fds[VDF_NETS_NFDS])
 	s->fillq = calloc(h->rx_frames, sizeof(*s->fillq));
 	if (!s->own || !s->fillq)
 		return -ENOMEM;
-	rc = set_nonblock(s->drv_kick);
+	rc = vdf_set_nonblock(s->drv_kick);
 	if (!rc)
-		rc = set_nonblock(s->cli_kick);
+		rc = vdf_set_nonblock(s->cli_kick);
 	if (rc)
 		return rc;
 	rc = vdf_net_pool_create_on(srv->dev, frame_va(s, 0),
@@ -735,22 +727,14 @@ int vdf_net_server_add_client(struct vdf_net_server *srv, int sock,
 	s->client_id = cg->client_id;
 	snprintf(s->name, sizeof(s->name), "%s client %" PRIu64,
 		 srv->ndev->name ? srv->ndev->name : "?", cg->client_id);
-	rc = set_nonblock(sock);
-	if (rc)
-		goto out_free;
-	rc = vdf_event_add_fd(srv->loop, sock, EPOLLIN, on_sock, s);
+	rc = vdf_session_watch(srv->loop, sock, srv->opts.hello_timeout_ms, on_sock,
+			       on_hello_timeout, s, &s->hello_timer);
 	if (rc)
 		goto out_free;
 	s->sock_watched = true;
-	rc = vdf_timer_start(srv->loop, srv->opts.hello_timeout_ms, 0, on_hello_timeout, s,
-			     &s->hello_timer);
-	if (rc)
-		goto out_unwatch;
 	srv->s = s;
 	return 0;
 
-out_unwatch:
-	(void)vdf_event_del_fd(srv->loop, sock);
 out_free:
 	free(s);
 	return refuse_sock(srv, sock, cg, rc);
