@@ -34,9 +34,9 @@
 #include "vdf/hw/bochs.h"
 #include "vdf/mmio.h"
 
-#define BOCHS_PAGES_MAX	    2u
-#define BOCHS_REFRESH_HZ    60u /* without EDID, or for a mode EDID does not list */
-#define BOCHS_MODES_MAX	    64u
+#define BOCHS_PAGES_MAX	 2u
+#define BOCHS_REFRESH_HZ 60u /* without EDID, or for a mode EDID does not list */
+#define BOCHS_MODES_MAX	 64u
 
 struct bochs_dev {
 	struct vdf_dev *dev;

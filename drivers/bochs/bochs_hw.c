@@ -47,10 +47,9 @@ static void read_edid(struct bochs_dev *b)
 	if (b->edid.extensions)
 		len = 256;
 	b->has_edid = true;
-	vdf_log(LOG_INFO, "bochs", b->name,
-		"EDID %u.%u (%zu bytes): %s \"%s\", %ux%u mm, %u modes", b->edid.version,
-		b->edid.revision, len, b->edid.vendor, b->edid.name, b->edid.width_mm,
-		b->edid.height_mm, b->edid.nmodes);
+	vdf_log(LOG_INFO, "bochs", b->name, "EDID %u.%u (%zu bytes): %s \"%s\", %ux%u mm, %u modes",
+		b->edid.version, b->edid.revision, len, b->edid.vendor, b->edid.name,
+		b->edid.width_mm, b->edid.height_mm, b->edid.nmodes);
 }
 
 static uint32_t refresh_for(const struct bochs_dev *b, uint32_t w, uint32_t h)
@@ -145,7 +144,8 @@ int bochs_init(struct bochs_dev *b, struct vdf_dev *dev)
 	}
 	/* QEMU extended registers: pixels in the CPU's (little-endian) order. */
 	if (vdf_mmio_read32(&b->regs, BOCHS_MMIO_QEXT + QEXT_REG_SIZE) >= QEXT_REG_BYTEORDER + 4) {
-		vdf_mmio_write32(&b->regs, BOCHS_MMIO_QEXT + QEXT_REG_BYTEORDER, QEXT_LITTLE_ENDIAN);
+		vdf_mmio_write32(&b->regs, BOCHS_MMIO_QEXT + QEXT_REG_BYTEORDER,
+				 QEXT_LITTLE_ENDIAN);
 		b->has_qext = vdf_mmio_read32(&b->regs, BOCHS_MMIO_QEXT + QEXT_REG_BYTEORDER) ==
 			      QEXT_LITTLE_ENDIAN;
 		if (!b->has_qext)
@@ -201,13 +201,13 @@ int bochs_set_mode(struct bochs_dev *b, const struct vdf_display_mode *req, char
 	memset((void *)b->vram.base, 0, (size_t)stride * m.height * pages);
 	dispi_wr(b, DISPI_INDEX_ENABLE, DISPI_ENABLED | DISPI_LFB_ENABLED | DISPI_NOCLEARMEM);
 
-	if (dispi_rd(b, DISPI_INDEX_XRES) != m.width ||
-	    dispi_rd(b, DISPI_INDEX_YRES) != m.height ||
+	if (dispi_rd(b, DISPI_INDEX_XRES) != m.width || dispi_rd(b, DISPI_INDEX_YRES) != m.height ||
 	    dispi_rd(b, DISPI_INDEX_BPP) != vdf_pixel_bpp(m.format) ||
 	    dispi_rd(b, DISPI_INDEX_VIRT_HEIGHT) != m.height * pages ||
 	    !(dispi_rd(b, DISPI_INDEX_ENABLE) & DISPI_ENABLED)) {
 		if (why)
-			snprintf(why, whylen, "the device did not take the mode (read-back differs)");
+			snprintf(why, whylen,
+				 "the device did not take the mode (read-back differs)");
 		vdf_log(LOG_ERR, "bochs", b->name, "mode %ux%u %s: read-back differs", m.width,
 			m.height, vdf_pixel_name(m.format));
 		/* back to what was shown, if anything */

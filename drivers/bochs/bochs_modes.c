@@ -9,9 +9,8 @@
 static const struct {
 	uint16_t w, h;
 } common_sizes[] = {
-    {640, 480},	  {800, 600},	{1024, 768},  {1280, 720},  {1280, 800},
-    {1280, 1024}, {1440, 900},	{1600, 900},  {1600, 1200}, {1920, 1080},
-    {1920, 1200}, {2560, 1440}, {2560, 1600}, {3840, 2160},
+    {640, 480},	 {800, 600},   {1024, 768},  {1280, 720},  {1280, 800},	 {1280, 1024}, {1440, 900},
+    {1600, 900}, {1600, 1200}, {1920, 1080}, {1920, 1200}, {2560, 1440}, {2560, 1600}, {3840, 2160},
 };
 
 /* The formats bochs-display shows (QEMU: 16 and 32 bits per pixel). */
@@ -44,8 +43,9 @@ int bochs_mode_check(const struct bochs_dev *b, const struct vdf_display_mode *m
 	}
 	if (!format_shown(m->format)) {
 		if (why)
-			snprintf(why, whylen, "pixel format %s (%u bpp) is not supported (XRGB8888, "
-					      "RGB565)",
+			snprintf(why, whylen,
+				 "pixel format %s (%u bpp) is not supported (XRGB8888, "
+				 "RGB565)",
 				 vdf_pixel_name(m->format), vdf_pixel_bpp(m->format));
 		return -ENOTSUP;
 	}
@@ -57,8 +57,8 @@ int bochs_mode_check(const struct bochs_dev *b, const struct vdf_display_mode *m
 	bytes = (uint64_t)m->width * m->height * vdf_pixel_bytes(m->format);
 	if (bytes > b->vram_size) {
 		if (why)
-			snprintf(why, whylen, "%ux%u %s needs %llu KiB, VRAM has %llu KiB", m->width,
-				 m->height, vdf_pixel_name(m->format),
+			snprintf(why, whylen, "%ux%u %s needs %llu KiB, VRAM has %llu KiB",
+				 m->width, m->height, vdf_pixel_name(m->format),
 				 (unsigned long long)(bytes >> 10),
 				 (unsigned long long)(b->vram_size >> 10));
 		return -ENOSPC;
@@ -75,13 +75,14 @@ static bool listed(const struct vdf_display_mode *out, unsigned n, uint32_t w, u
 	return false;
 }
 
-static void add(const struct bochs_dev *b, struct vdf_display_mode *out, unsigned *n,
-		unsigned max, uint32_t w, uint32_t h, uint32_t hz)
+static void add(const struct bochs_dev *b, struct vdf_display_mode *out, unsigned *n, unsigned max,
+		uint32_t w, uint32_t h, uint32_t hz)
 {
 	for (size_t i = 0; i < VDF_ARRAY_SIZE(shown_formats); i++) {
 		struct vdf_display_mode m = {w, h, shown_formats[i], hz ? hz : BOCHS_REFRESH_HZ};
 
-		if (*n < max && !listed(out, *n, w, h, m.format) && !bochs_mode_check(b, &m, NULL, 0))
+		if (*n < max && !listed(out, *n, w, h, m.format) &&
+		    !bochs_mode_check(b, &m, NULL, 0))
 			out[(*n)++] = m;
 	}
 }

@@ -48,27 +48,25 @@ struct cli {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vdf-bochs {--pci ADDR | --grant-fd N} [--json] [-v] COMMAND [ARG]\n"
-		   "commands:\n"
-		   "  info                 DISPI ID, VRAM, EDID, current mode\n"
-		   "  modes                supported modes, largest first\n"
-		   "  set-mode MODE        WIDTHxHEIGHT[xFORMAT][@HZ], FORMAT XRGB8888 (32) or\n"
-		   "                       RGB565 (16)\n"
-		   "  pattern [MODE]       draw the test pattern (in MODE if given) and present it\n"
-		   "  fill RRGGBB          fill the screen with one colour and present it\n"
-		   "  flip N               present N times, each after wait_vblank (JSON timing)\n"
-		   "  serve                (with --grant-fd) run under the manager until STOP\n");
+	fprintf(f,
+		"usage: vdf-bochs {--pci ADDR | --grant-fd N} [--json] [-v] COMMAND [ARG]\n"
+		"commands:\n"
+		"  info                 DISPI ID, VRAM, EDID, current mode\n"
+		"  modes                supported modes, largest first\n"
+		"  set-mode MODE        WIDTHxHEIGHT[xFORMAT][@HZ], FORMAT XRGB8888 (32) or\n"
+		"                       RGB565 (16)\n"
+		"  pattern [MODE]       draw the test pattern (in MODE if given) and present it\n"
+		"  fill RRGGBB          fill the screen with one colour and present it\n"
+		"  flip N               present N times, each after wait_vblank (JSON timing)\n"
+		"  serve                (with --grant-fd) run under the manager until STOP\n");
 }
 
 static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static const struct option opts[] = {
-	    {"pci", required_argument, 0, 'p'},
-	    {"grant-fd", required_argument, 0, 'G'},
-	    {"json", no_argument, 0, 'j'},
-	    {"verbose", no_argument, 0, 'v'},
-	    {"help", no_argument, 0, 'h'},
-	    {0, 0, 0, 0},
+	    {"pci", required_argument, 0, 'p'}, {"grant-fd", required_argument, 0, 'G'},
+	    {"json", no_argument, 0, 'j'},	{"verbose", no_argument, 0, 'v'},
+	    {"help", no_argument, 0, 'h'},	{0, 0, 0, 0},
 	};
 	uint64_t v;
 	int o;
@@ -118,10 +116,11 @@ static void print_info(const struct bochs_dev *b, bool json)
 		printf("{\"dispi_id\":%u,\"vram_bytes\":%" PRIu64 ",\"edid\":%s", b->dispi_id,
 		       b->vram_size, b->has_edid ? "true" : "false");
 		if (b->has_edid)
-			printf(",\"vendor\":\"%s\",\"name\":\"%s\",\"width_mm\":%u,\"height_mm\":%u,"
-			       "\"edid_modes\":%u",
-			       b->edid.vendor, b->edid.name, b->edid.width_mm, b->edid.height_mm,
-			       b->edid.nmodes);
+			printf(
+			    ",\"vendor\":\"%s\",\"name\":\"%s\",\"width_mm\":%u,\"height_mm\":%u,"
+			    "\"edid_modes\":%u",
+			    b->edid.vendor, b->edid.name, b->edid.width_mm, b->edid.height_mm,
+			    b->edid.nmodes);
 		printf(",\"width\":%u,\"height\":%u,\"format\":\"%s\",\"refresh_hz\":%u,"
 		       "\"pages\":%u,\"front\":%u}\n",
 		       b->mode.width, b->mode.height,
@@ -147,7 +146,8 @@ static int set_mode_arg(struct bochs_dev *b, const char *arg)
 	int rc;
 
 	if (vdf_display_mode_parse(arg, &m)) {
-		fprintf(stderr, "vdf-bochs: bad mode '%s' (want WIDTHxHEIGHT[xFORMAT][@HZ])\n", arg);
+		fprintf(stderr, "vdf-bochs: bad mode '%s' (want WIDTHxHEIGHT[xFORMAT][@HZ])\n",
+			arg);
 		return -EINVAL;
 	}
 	rc = bochs_set_mode(b, &m, why, sizeof(why));
@@ -223,7 +223,8 @@ static int op_present(void *arg, const void *pixels, uint32_t stride)
 	if (!dst)
 		return -ENODATA;
 	for (uint32_t y = 0; y < b->mode.height; y++)
-		memcpy(dst + (size_t)y * b->stride, (const uint8_t *)pixels + (size_t)y * stride, row);
+		memcpy(dst + (size_t)y * b->stride, (const uint8_t *)pixels + (size_t)y * stride,
+		       row);
 	return bochs_present(b);
 }
 
@@ -363,7 +364,8 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &cli))
 		return 2;
 	if (!strcmp(cli.cmd, "serve") != (cli.grant_fd >= 0)) {
-		fprintf(stderr, "vdf-bochs: serve goes with --grant-fd, the other commands with --pci\n");
+		fprintf(stderr,
+			"vdf-bochs: serve goes with --grant-fd, the other commands with --pci\n");
 		return 2;
 	}
 	what = cli.pci ? cli.pci : "granted device";

@@ -77,7 +77,7 @@ enum vdf_ctl_cmd {
 	VDF_CTL_LOG_LEVEL,
 	VDF_CTL_EXPLAIN,
 	VDF_CTL_CHECK, /* read blocks through the driver, answer a checksum */
-	VDF_CTL_OPEN,  /* a session with a block driver: answered with an fd */
+	VDF_CTL_OPEN,  /* a session with a block, net or display driver: answered with an fd */
 	VDF_CTL_CMD_COUNT
 };
 
@@ -197,15 +197,16 @@ int vdf_ctl_call_fd(const char *sock_path, const struct vdf_ctl_request *req,
 
 /*
  * Ask vdfd (at sock_path; NULL: vdf_ctl_socket_path) for a session with the
- * block driver serving dev: the "open" command. Blocks until vdfd answers;
- * while the driver is starting or restarting after a crash vdfd waits for it
- * (at most VDF_CTL_OPEN_WAIT_MS), and it answers only once the old driver
- * process is gone and its device was reset.
+ * block, net or display driver serving dev: the "open" command. Blocks until
+ * vdfd answers; while the driver is starting or restarting after a crash vdfd
+ * waits for it (at most VDF_CTL_OPEN_WAIT_MS), and it answers only once the
+ * old driver process is gone and its device was reset.
  * Returns 0 with *fd = the client's end of the session (a SOCK_SEQPACKET
  * socket, close-on-exec, the caller's) and *generation = the driver's
  * generation it belongs to. Otherwise *fd = -1, err says why, and:
- *   -EREMOTEIO   vdfd refused (no such device, no driver bound, not a block
- *                driver, driver stopped or failed, timed out): err is its text
+ *   -EREMOTEIO   vdfd refused (no such device, no driver bound, a class that
+ *                takes no clients, driver stopped or failed, timed out): err
+ *                is its text
  *   -EINVAL      dev is not a valid device name, unit > VDF_CLIENT_UNIT_MAX
  *   -EPROTO      vdfd said yes without a session fd or a generation
  *   and the errors of vdf_ctl_call (-ENOENT, -ECONNREFUSED, -EACCES, ...).

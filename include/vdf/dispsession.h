@@ -76,10 +76,10 @@ struct vdf_disps_hello {
 struct vdf_disps_welcome {
 	int32_t status; /* 0, or a negative errno: the session is refused */
 	uint32_t generation;
-	char name[VDF_DISPS_NAME_MAX];	    /* printable ASCII, NUL-terminated */
-	uint32_t width_mm, height_mm;	    /* 0 when unknown */
-	struct vdf_display_mode mode;	    /* current; width 0 = none */
-	uint32_t nmodes;		    /* <= VDF_DISPS_MODES_MAX */
+	char name[VDF_DISPS_NAME_MAX]; /* printable ASCII, NUL-terminated */
+	uint32_t width_mm, height_mm;  /* 0 when unknown */
+	struct vdf_display_mode mode;  /* current; width 0 = none */
+	uint32_t nmodes;	       /* <= VDF_DISPS_MODES_MAX */
 	struct vdf_display_mode modes[VDF_DISPS_MODES_MAX];
 };
 
@@ -147,8 +147,7 @@ int vdf_disps_decode_reply(const void *buf, size_t len, struct vdf_disps_reply *
  * arrived are closed); end of stream -EPIPE.
  */
 int vdf_disps_send_hello(int sock, const struct vdf_disps_hello *h, int memfd) VDF_MUST_CHECK;
-int vdf_disps_recv_hello(int sock, struct vdf_disps_hello *h, int *memfd,
-			 int flags) VDF_MUST_CHECK;
+int vdf_disps_recv_hello(int sock, struct vdf_disps_hello *h, int *memfd, int flags) VDF_MUST_CHECK;
 int vdf_disps_send_welcome(int sock, const struct vdf_disps_welcome *w) VDF_MUST_CHECK;
 int vdf_disps_recv_welcome(int sock, struct vdf_disps_welcome *w, int timeout_ms) VDF_MUST_CHECK;
 int vdf_disps_send_request(int sock, const struct vdf_disps_request *r) VDF_MUST_CHECK;

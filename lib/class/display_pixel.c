@@ -13,8 +13,10 @@ static const struct {
 	const char *name;
 	unsigned bpp, bytes;
 } formats[] = {
-    {VDF_PIXEL_XRGB8888, "XRGB8888", 32, 4}, {VDF_PIXEL_RGB565, "RGB565", 16, 2},
-    {VDF_PIXEL_RGB888, "RGB888", 24, 3},     {VDF_PIXEL_XRGB1555, "XRGB1555", 15, 2},
+    {VDF_PIXEL_XRGB8888, "XRGB8888", 32, 4},
+    {VDF_PIXEL_RGB565, "RGB565", 16, 2},
+    {VDF_PIXEL_RGB888, "RGB888", 24, 3},
+    {VDF_PIXEL_XRGB1555, "XRGB1555", 15, 2},
     {VDF_PIXEL_C8, "C8", 8, 1},
 };
 

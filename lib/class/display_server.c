@@ -213,7 +213,8 @@ static void on_hello(struct disp_session *s)
 		close(memfd);
 		send_refusal(s->sock, rc);
 		srv->st.sessions_refused++;
-		session_close(s, LOG_WARNING, "the framebuffer memfd is not sealed or not its size");
+		session_close(s, LOG_WARNING,
+			      "the framebuffer memfd is not sealed or not its size");
 		return;
 	}
 	map = mmap(NULL, h.buffer_size, PROT_READ, MAP_SHARED, memfd, 0);
@@ -317,8 +318,8 @@ int vdf_display_server_add_client(struct vdf_display_server *srv, int sock,
 	s->sock = sock;
 	s->client_id = cg->client_id;
 	snprintf(s->name, sizeof(s->name), "client %" PRIu64, cg->client_id);
-	rc = vdf_session_watch(srv->loop, sock, srv->o.hello_timeout_ms, on_sock, on_hello_timeout, s,
-			       &s->hello_timer);
+	rc = vdf_session_watch(srv->loop, sock, srv->o.hello_timeout_ms, on_sock, on_hello_timeout,
+			       s, &s->hello_timer);
 	if (rc)
 		goto out_free;
 	s->watched = true;

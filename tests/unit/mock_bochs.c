@@ -12,8 +12,7 @@ struct mock_bochs {
 	uint32_t byteorder;
 };
 
-static uint64_t dispi_read(struct vdf_mock *mk, unsigned bar, uint64_t off, unsigned len,
-			   void *ctx)
+static uint64_t dispi_read(struct vdf_mock *mk, unsigned bar, uint64_t off, unsigned len, void *ctx)
 {
 	struct mock_bochs *m = ctx;
 	unsigned index = (unsigned)(off - BOCHS_MMIO_DISPI) / 2;
@@ -26,8 +25,8 @@ static uint64_t dispi_read(struct vdf_mock *mk, unsigned bar, uint64_t off, unsi
 	return index < DISPI_INDEX_COUNT ? m->dispi[index] : 0xffffu;
 }
 
-static void dispi_write(struct vdf_mock *mk, unsigned bar, uint64_t off, unsigned len,
-			uint64_t val, void *ctx)
+static void dispi_write(struct vdf_mock *mk, unsigned bar, uint64_t off, unsigned len, uint64_t val,
+			void *ctx)
 {
 	struct mock_bochs *m = ctx;
 	unsigned index = (unsigned)(off - BOCHS_MMIO_DISPI) / 2;
@@ -66,7 +65,10 @@ static void qext_write(struct vdf_mock *mk, unsigned bar, uint64_t off, unsigned
 int mock_bochs_create(uint64_t vram, struct mock_bochs **out)
 {
 	struct vdf_mock_config cfg = {
-	    .id = {.vendor = BOCHS_VENDOR_QEMU, .device = BOCHS_DEV_DISPLAY, .class_code = 0x03, .subclass = 0x80},
+	    .id = {.vendor = BOCHS_VENDOR_QEMU,
+		   .device = BOCHS_DEV_DISPLAY,
+		   .class_code = 0x03,
+		   .subclass = 0x80},
 	};
 	struct mock_bochs *m = calloc(1, sizeof(*m));
 	int rc;

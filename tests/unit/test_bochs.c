@@ -58,15 +58,15 @@ static void put_edid(uint8_t *e)
 
 	memset(e, 0, 128);
 	memset(e + 1, 0xff, 6);
-	e[8] = 0x58, e[9] = 0x86;	       /* "VDF" */
-	e[18] = 1, e[19] = 4;		       /* version 1.4 */
-	e[21] = 30, e[22] = 23;		       /* cm */
-	for (int i = 38; i < 54; i++)	       /* no standard timings */
+	e[8] = 0x58, e[9] = 0x86;     /* "VDF" */
+	e[18] = 1, e[19] = 4;	      /* version 1.4 */
+	e[21] = 30, e[22] = 23;	      /* cm */
+	for (int i = 38; i < 54; i++) /* no standard timings */
 		e[i] = 1;
 	d[0] = 6500 & 0xff, d[1] = 6500 >> 8;  /* pixel clock, 10 kHz units */
 	d[2] = 1024 & 0xff, d[3] = 320 & 0xff; /* hactive, hblank low */
 	d[4] = (1024 >> 8) << 4 | 320 >> 8;
-	d[5] = 768 & 0xff, d[6] = 38;	       /* vactive, vblank low */
+	d[5] = 768 & 0xff, d[6] = 38; /* vactive, vblank low */
 	d[7] = (768 >> 8) << 4;
 	d[8] = 24, d[9] = 136, d[10] = 3 << 4 | 6;
 	d[12] = 300 & 0xff, d[13] = 230 & 0xff, d[14] = (300 >> 8) << 4 | 230 >> 8;
@@ -358,8 +358,8 @@ static void test_modes(void **state)
 	n = bochs_modes(&f->b, list, BOCHS_MODES_MAX);
 	assert_true(n > 4);
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t bytes = (uint64_t)list[i].width * list[i].height *
-				 vdf_pixel_bytes(list[i].format);
+		uint64_t bytes =
+		    (uint64_t)list[i].width * list[i].height * vdf_pixel_bytes(list[i].format);
 
 		assert_true(bytes <= VRAM);
 		assert_int_equal(bochs_mode_check(&f->b, &list[i], NULL, 0), 0);
@@ -367,7 +367,8 @@ static void test_modes(void **state)
 			assert_true((uint64_t)list[i - 1].width * list[i - 1].height >=
 				    (uint64_t)list[i].width * list[i].height);
 		if (list[i].width == 1024 && list[i].height == 768)
-			*(list[i].format == VDF_PIXEL_XRGB8888 ? &seen_1024_32 : &seen_1024_16) = true;
+			*(list[i].format == VDF_PIXEL_XRGB8888 ? &seen_1024_32 : &seen_1024_16) =
+			    true;
 		for (unsigned j = 0; j < i; j++)
 			assert_false(list[j].width == list[i].width &&
 				     list[j].height == list[i].height &&

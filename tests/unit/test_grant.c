@@ -550,16 +550,15 @@ static void test_runtime_messages(void **state)
 	socketpair_seq(sv);
 	assert_int_equal(vdf_grant_msg_recv(sv[1], &r, MSG_DONTWAIT), -EAGAIN);
 
-	m.u.hb = (struct vdf_heartbeat){
-	    .seq = 5,
-	    .cookie = 42,
-	    .irqs = 1000,
-	    .rx_ios = 77,
-	    .rx_bytes = 1ull << 40,
-	    .tx_ios = 3,
-	    .tx_bytes = 12288,
-	    .errors = 2,
-	    .drops = 9};
+	m.u.hb = (struct vdf_heartbeat){.seq = 5,
+					.cookie = 42,
+					.irqs = 1000,
+					.rx_ios = 77,
+					.rx_bytes = 1ull << 40,
+					.tx_ios = 3,
+					.tx_bytes = 12288,
+					.errors = 2,
+					.drops = 9};
 	assert_int_equal(vdf_grant_msg_send(sv[0], &m), 0);
 	assert_int_equal(vdf_grant_msg_recv(sv[1], &r, 0), 0);
 	assert_int_equal(r.type, VDF_MSG_HEARTBEAT);

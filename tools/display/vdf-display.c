@@ -31,13 +31,13 @@
 #include "vdf/fbdraw.h"
 #include "vdf/parse.h"
 
-#define PANEL_BG   0x101820u
-#define PANEL_FG   0xe0e0e0u
-#define TITLE_FG   0xffd040u
-#define STATE_OK   0x60e060u
-#define STATE_BAD  0xff6060u
-#define LINE_H	   (VDF_FONT_H + 4)
-#define MAX_ROWS   12
+#define PANEL_BG  0x101820u
+#define PANEL_FG  0xe0e0e0u
+#define TITLE_FG  0xffd040u
+#define STATE_OK  0x60e060u
+#define STATE_BAD 0xff6060u
+#define LINE_H	  (VDF_FONT_H + 4)
+#define MAX_ROWS  12
 
 static volatile sig_atomic_t g_stop;
 
@@ -62,9 +62,12 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-	    {"vdf", required_argument, NULL, 'd'},	   {"socket", required_argument, NULL, 's'},
-	    {"mode", required_argument, NULL, 'm'},	   {"interval-ms", required_argument, NULL, 'i'},
-	    {"frames", required_argument, NULL, 'n'},	   {"help", no_argument, NULL, 'h'},
+	    {"vdf", required_argument, NULL, 'd'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"interval-ms", required_argument, NULL, 'i'},
+	    {"frames", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -230,7 +233,8 @@ int main(int argc, char **argv)
 		if (!rc)
 			rc = vdf_display_client_present(c, NULL);
 		if (rc) {
-			fprintf(stderr, "vdf-display: frame %" PRIu64 ": %s\n", frame, strerror(-rc));
+			fprintf(stderr, "vdf-display: frame %" PRIu64 ": %s\n", frame,
+				strerror(-rc));
 			break;
 		}
 		vdf_display_client_get_stats(c, &st);

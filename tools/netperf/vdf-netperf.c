@@ -81,10 +81,13 @@ static uint32_t parse_u32(const char *what, const char *s, uint32_t lo, uint32_t
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-	    {"dst", required_argument, NULL, 'd'},     {"size", required_argument, NULL, 's'},
-	    {"batch", required_argument, NULL, 'b'},   {"seconds", required_argument, NULL, 't'},
+	    {"dst", required_argument, NULL, 'd'},
+	    {"size", required_argument, NULL, 's'},
+	    {"batch", required_argument, NULL, 'b'},
+	    {"seconds", required_argument, NULL, 't'},
 	    {"count", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -101,7 +104,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'd':
 			if (vdf_net_mac_parse(optarg, o->dst)) {
-				fprintf(stderr, "vdf-netperf: --dst: not a MAC address: '%s'\n", optarg);
+				fprintf(stderr, "vdf-netperf: --dst: not a MAC address: '%s'\n",
+					optarg);
 				exit(2);
 			}
 			o->have_dst = true;
@@ -244,7 +248,8 @@ static int run_rx(const struct opts *o, int fd)
 				end = first + o->seconds;
 			}
 			for (int i = 0; i < n; i++)
-				bytes += msg[i].msg_len; /* only our EtherType reaches this socket */
+				bytes +=
+				    msg[i].msg_len; /* only our EtherType reaches this socket */
 			frames += (uint64_t)n;
 			if (last >= end)
 				break;

@@ -289,8 +289,8 @@ static void render_tree(json_object *tree)
 
 static void render_stats(json_object *data)
 {
-	static const char *const cols[] = {"dev",   "driver", "state", "restarts", "irqs",
-					   "ios",   "bytes",  "errors", "drops",   "clients_opened"};
+	static const char *const cols[] = {"dev", "driver", "state",  "restarts", "irqs",
+					   "ios", "bytes",  "errors", "drops",	  "clients_opened"};
 	json_object *list = json_object_object_get(data, "drivers");
 
 	if (!list || !json_object_is_type(list, json_type_array)) {
