@@ -39,16 +39,13 @@
 #include "vdf/event.h"
 #include "vdf/log.h"
 
+#include "fake_display.h"
+
 #define BUF_SIZE   (640u * 480u * 4u)
 #define SCREEN_MAX (1024u * 768u * 4u)
 #define FRAME320   (320u * 240u * 4u)
 
-static const struct vdf_display_mode MODES[] = {
-    {640, 480, VDF_PIXEL_XRGB8888, 60},
-    {320, 240, VDF_PIXEL_XRGB8888, 60},
-    {800, 600, VDF_PIXEL_RGB565, 60},
-    {1024, 768, VDF_PIXEL_XRGB8888, 60},
-};
+#define MODES FAKE_DISPLAY_MODES
 
 static const struct vdf_display_mode M320 = {320, 240, VDF_PIXEL_XRGB8888, 60};
 static const struct vdf_display_mode M1024 = {1024, 768, VDF_PIXEL_XRGB8888, 60};
@@ -71,12 +68,7 @@ struct fake {
 	unsigned opens;
 	struct vdf_display_server_stats st; /* snapshot, see take_stats */
 
-	/* the display */
-	uint8_t *screen;
-	struct vdf_display_mode mode;
-	uint64_t epoch_ns;
-	int fail_set_mode;
-	unsigned set_calls, present_calls;
+	struct fake_display d; /* the display */
 };
 
 static void quiet_log(int level, const char *component, const char *dev, const char *msg, void *ctx)
@@ -86,78 +78,11 @@ static void quiet_log(int level, const char *component, const char *dev, const c
 		fprintf(stderr, "<%d> %s %s: %s\n", level, component, dev ? dev : "-", msg);
 }
 
-static int op_set_mode(void *arg, const struct vdf_display_mode *m, char *why, size_t whylen)
-{
-	struct fake *f = arg;
-
-	f->set_calls++;
-	if (f->fail_set_mode) {
-		snprintf(why, whylen, "told to fail");
-		return f->fail_set_mode;
-	}
-	for (size_t i = 0; i < VDF_ARRAY_SIZE(MODES); i++) {
-		if (MODES[i].width == m->width && MODES[i].height == m->height &&
-		    MODES[i].format == m->format &&
-		    (!m->refresh_hz || m->refresh_hz == MODES[i].refresh_hz)) {
-			f->mode = MODES[i];
-			f->epoch_ns = vdf_now_ns();
-			return 0;
-		}
-	}
-	snprintf(why, whylen, "not a mode of this display");
-	return -ENOTSUP;
-}
-
-static void op_get_mode(void *arg, struct vdf_display_mode *m)
-{
-	const struct fake *f = arg;
-
-	*m = f->mode;
-}
-
-static int op_present(void *arg, const void *pixels, uint32_t stride)
-{
-	struct fake *f = arg;
-
-	f->present_calls++;
-	memcpy(f->screen, pixels, (size_t)stride * f->mode.height);
-	return 0;
-}
-
-static int op_vblank_clock(void *arg, uint64_t *period_ns, uint64_t *epoch_ns)
-{
-	const struct fake *f = arg;
-
-	if (!f->mode.width)
-		return -ENODATA;
-	*period_ns = 2000000;
-	*epoch_ns = f->epoch_ns;
-	return 0;
-}
-
-static unsigned op_modes(void *arg, struct vdf_display_mode *out, unsigned max)
-{
-	unsigned n = 0;
-
-	(void)arg;
-	for (; n < max && n < VDF_ARRAY_SIZE(MODES); n++)
-		out[n] = MODES[n];
-	return n;
-}
-
-static const struct vdf_display_ops fake_ops = {
-    .set_mode = op_set_mode,
-    .get_mode = op_get_mode,
-    .present = op_present,
-    .vblank_clock = op_vblank_clock,
-    .modes = op_modes,
-};
-
 static int driver_start(struct fake *f)
 {
 	struct vdf_display_server_opts o = {
-	    .ops = &fake_ops,
-	    .arg = f,
+	    .ops = &fake_display_ops,
+	    .arg = &f->d,
 	    .generation = f->generation,
 	    .name = "FAKE-MON",
 	    .width_mm = 300,
@@ -284,11 +209,12 @@ static int setup(void **state)
 	vdf_log_set_level(LOG_DEBUG);
 	f->drv_sock = -1;
 	f->generation = 1;
-	f->screen = calloc(1, SCREEN_MAX);
+	f->d.screen = calloc(1, SCREEN_MAX);
+	f->d.period_ns = 2000000;
 	snprintf(f->path, sizeof(f->path), "/tmp/vdf-test-dispclient-%d.sock", getpid());
 	o.path = f->path;
 	o.ctx = f;
-	if (!f->screen || vdf_event_loop_create(&f->loop) || driver_start(f) ||
+	if (!f->d.screen || vdf_event_loop_create(&f->loop) || driver_start(f) ||
 	    vdf_ctl_server_start(f->loop, &o, &f->ctl))
 		return -1;
 	f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -316,7 +242,7 @@ static int teardown(void **state)
 	close(f->cmd_fd);
 	close(f->done_fd);
 	vdf_event_loop_destroy(f->loop);
-	free(f->screen);
+	free(f->d.screen);
 	free(f);
 	vdf_log_set_sink(NULL, NULL);
 	vdf_log_set_level(LOG_INFO);
@@ -331,8 +257,8 @@ static void driver_restart(struct fake *f)
 	f->srv = NULL;
 	f->drv_sock = -1;
 	f->generation++;
-	f->mode = (struct vdf_display_mode){0};
-	memset(f->screen, 0, SCREEN_MAX);
+	f->d.mode = (struct vdf_display_mode){0};
+	memset(f->d.screen, 0, SCREEN_MAX);
 	assert_int_equal(driver_start(f), 0);
 }
 
@@ -371,12 +297,12 @@ static void take_stats(struct fake *f)
 
 static void fail_set_mode(struct fake *f)
 {
-	f->fail_set_mode = -EIO;
+	f->d.fail_set_mode = -EIO;
 }
 
 static void no_fail(struct fake *f)
 {
-	f->fail_set_mode = 0;
+	f->d.fail_set_mode = 0;
 }
 
 static void nothing(struct fake *f)
@@ -461,7 +387,7 @@ static void test_draw_present(void **state)
 	uint64_t seq = 0, v1 = 0, v2 = 0;
 
 	assert_int_equal(vdf_display_client_set_mode(c, &M320, NULL, 0), 0);
-	assert_int_equal(f->set_calls, 1);
+	assert_int_equal(f->d.set_calls, 1);
 	assert_int_equal(vdf_display_client_fb(c, &fb), 0);
 	assert_non_null(fb.pixels);
 	assert_int_equal(fb.width, 320);
@@ -471,11 +397,11 @@ static void test_draw_present(void **state)
 	fill(fb.pixels, FRAME320, 1);
 	assert_int_equal(vdf_display_client_present(c, &seq), 0);
 	assert_int_equal(seq, 1);
-	assert_memory_equal(f->screen, fb.pixels, FRAME320);
+	assert_memory_equal(f->d.screen, fb.pixels, FRAME320);
 	fill(fb.pixels, FRAME320, 2);
 	assert_int_equal(vdf_display_client_present(c, &seq), 0);
 	assert_int_equal(seq, 2);
-	assert_memory_equal(f->screen, fb.pixels, FRAME320);
+	assert_memory_equal(f->d.screen, fb.pixels, FRAME320);
 	assert_int_equal(vdf_display_client_present(c, NULL), 0);
 	assert_int_equal(vdf_display_client_wait_vblank(c, &v1), 0);
 	assert_int_equal(vdf_display_client_wait_vblank(c, &v2), 0);
@@ -485,7 +411,7 @@ static void test_draw_present(void **state)
 	assert_int_equal(st.presents, 3);
 	assert_int_equal(st.mode_sets, 1);
 	assert_int_equal(st.reconnects, 0);
-	assert_int_equal(f->present_calls, 3);
+	assert_int_equal(f->d.present_calls, 3);
 	vdf_display_client_close(c);
 }
 
@@ -509,7 +435,7 @@ static void test_set_mode_errors(void **state)
 	fake_do(f, take_stats);
 	assert_int_equal(f->st.refused, before.refused);
 	assert_int_equal(f->st.mode_sets, before.mode_sets);
-	assert_int_equal(f->set_calls, 1);
+	assert_int_equal(f->d.set_calls, 1);
 
 	/* the driver refuses: its errno, the old mode stays */
 	err[0] = 0;
@@ -536,11 +462,11 @@ static void test_set_mode_errors(void **state)
  * client's, and the display shows the client's picture. */
 static void assert_restored(struct fake *f, const struct vdf_fb *fb, unsigned set_calls)
 {
-	assert_int_equal(f->set_calls, set_calls + 1);
-	assert_int_equal(f->mode.width, 320);
-	assert_int_equal(f->mode.height, 240);
-	assert_int_equal(f->mode.format, VDF_PIXEL_XRGB8888);
-	assert_memory_equal(f->screen, fb->pixels, FRAME320);
+	assert_int_equal(f->d.set_calls, set_calls + 1);
+	assert_int_equal(f->d.mode.width, 320);
+	assert_int_equal(f->d.mode.height, 240);
+	assert_int_equal(f->d.mode.format, VDF_PIXEL_XRGB8888);
+	assert_memory_equal(f->d.screen, fb->pixels, FRAME320);
 }
 
 static void test_driver_restart(void **state)
@@ -549,15 +475,15 @@ static void test_driver_restart(void **state)
 	struct vdf_display_client *c = open_ok(f);
 	struct vdf_display_client_stats st;
 	struct vdf_fb fb = draw(c, 3);
-	unsigned set_calls = f->set_calls, presents = f->present_calls;
+	unsigned set_calls = f->d.set_calls, presents = f->d.present_calls;
 	uint64_t seq = 0;
 
 	fake_do(f, driver_restart);
-	assert_int_equal(f->mode.width, 0);
+	assert_int_equal(f->d.mode.width, 0);
 	assert_int_equal(vdf_display_client_present(c, &seq), 0);
 	/* the reconnect presented the picture again, then the call presented */
 	assert_int_equal(seq, 2);
-	assert_int_equal(f->present_calls, presents + 2);
+	assert_int_equal(f->d.present_calls, presents + 2);
 	assert_restored(f, &fb, set_calls);
 	vdf_display_client_get_stats(c, &st);
 	assert_int_equal(st.reconnects, 1);
@@ -565,7 +491,7 @@ static void test_driver_restart(void **state)
 	assert_int_equal(vdf_display_client_info(c)->generation, 2);
 
 	/* and a vblank wait across another restart */
-	set_calls = f->set_calls;
+	set_calls = f->d.set_calls;
 	fake_do(f, driver_restart);
 	assert_int_equal(vdf_display_client_wait_vblank(c, &seq), 0);
 	assert_true(seq >= 1);
@@ -582,7 +508,7 @@ static void test_driver_drops_session(void **state)
 	struct vdf_display_client *c = open_ok(f);
 	struct vdf_display_client_stats st;
 	struct vdf_fb fb = draw(c, 4);
-	unsigned set_calls = f->set_calls, opens = f->opens;
+	unsigned set_calls = f->d.set_calls, opens = f->opens;
 	uint64_t seq = 0;
 
 	fake_do(f, driver_drop);
@@ -612,7 +538,7 @@ static void test_busy(void **state)
 	/* the owner is not disturbed */
 	assert_int_equal(vdf_display_client_present(a, &seq), 0);
 	assert_int_equal(seq, 2);
-	assert_memory_equal(f->screen, fb.pixels, FRAME320);
+	assert_memory_equal(f->d.screen, fb.pixels, FRAME320);
 	vdf_display_client_close(a);
 	fake_do(f, nothing); /* the server has seen a's end close */
 	b = open_ok(f);
@@ -673,7 +599,7 @@ static void test_reconnect_refused(void **state)
 	assert_int_equal(st.reconnects, 0);
 	vdf_display_client_close(b);
 	fake_do(f, nothing);
-	set_calls = f->set_calls;
+	set_calls = f->d.set_calls;
 	assert_int_equal(vdf_display_client_present(a, &seq), 0);
 	assert_restored(f, &fb, set_calls);
 	vdf_display_client_get_stats(a, &st);
@@ -697,7 +623,7 @@ static void test_driver_gone(void **state)
 	assert_int_equal(vdf_display_client_present(c, &seq), -EREMOTEIO);
 	assert_int_equal(vdf_display_client_wait_vblank(c, &seq), -EREMOTEIO);
 	fake_do(f, driver_back);
-	set_calls = f->set_calls;
+	set_calls = f->d.set_calls;
 	assert_int_equal(vdf_display_client_present(c, &seq), 0);
 	assert_restored(f, &fb, set_calls);
 	vdf_display_client_get_stats(c, &st);

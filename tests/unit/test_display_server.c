@@ -39,35 +39,22 @@
 #include "vdf/fdmsg.h"
 #include "vdf/log.h"
 
+#include "fake_display.h"
+
 #define MEMFD_NAME "vdf-disp-test"
 #define BUF_SIZE   (640u * 480u * 4u) /* 300 pages: one 640x480 XRGB8888 picture */
 #define SCREEN_MAX (1024u * 768u * 4u)
 #define HELLO_MS   40u
 #define GEN	   7u
 
-static const struct vdf_display_mode MODES[] = {
-    {640, 480, VDF_PIXEL_XRGB8888, 60},
-    {320, 240, VDF_PIXEL_XRGB8888, 60},
-    {800, 600, VDF_PIXEL_RGB565, 60},
-    {1024, 768, VDF_PIXEL_XRGB8888, 60}, /* 3 MiB: more than the test's buffer */
-};
+#define MODES FAKE_DISPLAY_MODES
 
 static const struct vdf_display_mode M640 = {640, 480, VDF_PIXEL_XRGB8888, 60};
 static const struct vdf_display_mode M320 = {320, 240, VDF_PIXEL_XRGB8888, 0};
 static const struct vdf_display_mode M1024 = {1024, 768, VDF_PIXEL_XRGB8888, 60};
 
-/* The display the server drives. */
-struct fake_disp {
-	uint8_t *screen;
-	struct vdf_display_mode mode;
-	uint64_t period_ns, epoch_ns;
-	int fail_set_mode, fail_present, fail_vblank; /* next calls return these */
-	unsigned set_calls, present_calls;
-	uint32_t last_stride;
-};
-
 struct fixture {
-	struct fake_disp d;
+	struct fake_display d; /* the display the server drives */
 	struct vdf_event_loop *loop;
 	struct vdf_display_server *srv;
 	int sock; /* the client's end */
@@ -83,78 +70,6 @@ static void quiet_log(int level, const char *component, const char *dev, const c
 	if (getenv("VDF_TEST_LOG"))
 		fprintf(stderr, "<%d> %s %s: %s\n", level, component, dev ? dev : "-", msg);
 }
-
-static int fake_set_mode(void *arg, const struct vdf_display_mode *m, char *why, size_t whylen)
-{
-	struct fake_disp *d = arg;
-
-	d->set_calls++;
-	if (d->fail_set_mode) {
-		snprintf(why, whylen, "told to fail");
-		return d->fail_set_mode;
-	}
-	for (size_t i = 0; i < VDF_ARRAY_SIZE(MODES); i++) {
-		if (MODES[i].width == m->width && MODES[i].height == m->height &&
-		    MODES[i].format == m->format &&
-		    (!m->refresh_hz || m->refresh_hz == MODES[i].refresh_hz)) {
-			d->mode = MODES[i];
-			d->epoch_ns = vdf_now_ns();
-			return 0;
-		}
-	}
-	snprintf(why, whylen, "not a mode of this display");
-	return -ENOTSUP;
-}
-
-static void fake_get_mode(void *arg, struct vdf_display_mode *m)
-{
-	const struct fake_disp *d = arg;
-
-	*m = d->mode;
-}
-
-static int fake_present(void *arg, const void *pixels, uint32_t stride)
-{
-	struct fake_disp *d = arg;
-
-	d->present_calls++;
-	if (d->fail_present)
-		return d->fail_present;
-	d->last_stride = stride;
-	memcpy(d->screen, pixels, (size_t)stride * d->mode.height);
-	return 0;
-}
-
-static int fake_vblank_clock(void *arg, uint64_t *period_ns, uint64_t *epoch_ns)
-{
-	const struct fake_disp *d = arg;
-
-	if (d->fail_vblank)
-		return d->fail_vblank;
-	if (!d->mode.width)
-		return -ENODATA;
-	*period_ns = d->period_ns;
-	*epoch_ns = d->epoch_ns;
-	return 0;
-}
-
-static unsigned fake_modes(void *arg, struct vdf_display_mode *out, unsigned max)
-{
-	unsigned n = 0;
-
-	(void)arg;
-	for (; n < max && n < VDF_ARRAY_SIZE(MODES); n++)
-		out[n] = MODES[n];
-	return n;
-}
-
-static const struct vdf_display_ops fake_ops = {
-    .set_mode = fake_set_mode,
-    .get_mode = fake_get_mode,
-    .present = fake_present,
-    .vblank_clock = fake_vblank_clock,
-    .modes = fake_modes,
-};
 
 static int count_fds(void)
 {
@@ -188,7 +103,7 @@ static unsigned count_maps(void)
 static int server_create(struct fixture *f)
 {
 	struct vdf_display_server_opts o = {
-	    .ops = &fake_ops,
+	    .ops = &fake_display_ops,
 	    .arg = &f->d,
 	    .generation = GEN,
 	    .name = "FAKE-MON",
@@ -923,7 +838,7 @@ static int no_set_mode(void *arg, const struct vdf_display_mode *m, char *why, s
 static void test_create_invalid(void **state)
 {
 	struct fixture *f = *state;
-	struct vdf_display_ops ops = fake_ops;
+	struct vdf_display_ops ops = fake_display_ops;
 	struct vdf_display_server_opts o = {.ops = &ops, .arg = &f->d};
 	struct vdf_display_server *srv = NULL, *good = NULL;
 	struct vdf_display_server_stats st = {.presents = 9};
@@ -936,7 +851,7 @@ static void test_create_invalid(void **state)
 	assert_int_equal(vdf_display_server_create(f->loop, &o, &srv), -EINVAL);
 	o.ops = &ops;
 	for (int i = 0; i < 5; i++) {
-		ops = fake_ops;
+		ops = fake_display_ops;
 		switch (i) {
 		case 0:
 			ops.set_mode = NULL;
@@ -959,7 +874,7 @@ static void test_create_invalid(void **state)
 	assert_null(srv); /* untouched */
 
 	/* a complete set is fine; hello_timeout_ms 0 takes the default */
-	ops = fake_ops;
+	ops = fake_display_ops;
 	ops.set_mode = no_set_mode;
 	assert_int_equal(vdf_display_server_create(f->loop, &o, &good), 0);
 	vdf_display_server_destroy(good);
